@@ -1,0 +1,3 @@
+from tsannotate.cli import main
+
+main()

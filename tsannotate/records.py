@@ -1,0 +1,380 @@
+"""Frozen records passed between the stages of tsannotate.
+
+Standard library only: the CLI process, the worker process, the rules and the
+rewriter all speak in these types, and they cross the worker boundary pickled.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+# --------------------------------------------------------------------------- places
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a source file: 1-based line, 0-based column (libcst's convention)."""
+
+    path: str
+    line: int
+    column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column + 1}"
+
+
+# --------------------------------------------------------------------------- compiler side
+
+
+class DiagnosticKind(enum.Enum):
+    """What the TorchScript compiler (or a call of the compiled model) complained about."""
+
+    VARIABLE_TYPE_CHANGED = "variable-type-changed"  # `x = None` then `x = tensor`
+    ATTRIBUTE_TYPE_CHANGED = "attribute-type-changed"  # `self.a = None` in __init__, Tensor later
+    EMPTY_CONTAINER = "empty-container"  # `[]`/`{}` assumed to hold Tensors
+    ATTRIBUTE_CONVERSION = "attribute-conversion"  # module attribute of a type TorchScript can't infer
+    INFERRED_TENSOR = "inferred-tensor"  # unannotated parameter assumed Tensor, used otherwise
+    DEFAULT_TYPE = "default-type"  # default value does not match the (inferred) parameter type
+    NONE_DEFAULT = "none-default"  # `p=None` compiled as a plain Tensor: fails when called with None
+    UNSUPPORTED = "unsupported"  # a construct TorchScript cannot compile (NotSupportedError ...)
+    CALL_FAILED = "call-failed"  # scripted, but raised when called on the probe inputs
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One compiler error (or call-time failure), parsed into the parts the rules need.
+
+    `symbol` is the variable, attribute or parameter the message is about; `types`
+    are the TorchScript types it names, in message order (e.g. ("NoneType", "Tensor")
+    for "previously had type NoneType but is now being assigned ... Tensor");
+    `call_chain` holds the "is being compiled since it was called from" locations,
+    innermost first; `function` is the qualified name of the function the error is
+    in, when known (filled in by the loop from source facts if the message lacks it).
+    """
+
+    kind: DiagnosticKind
+    message: str
+    location: Location | None = None
+    symbol: str | None = None
+    types: tuple[str, ...] = ()
+    call_chain: tuple[Location, ...] = ()
+    raw: str = ""
+    target: str = ""  # what was being scripted when this appeared ("Net", "helper", "Net.encoder")
+    function: str | None = None
+
+    def where(self) -> str:
+        return str(self.location) if self.location else "<unknown location>"
+
+
+@dataclass(frozen=True)
+class CompiledParam:
+    name: str
+    type: str  # TorchScript's spelling: "Tensor", "int", "Optional[Tensor]", "List[int]"
+    has_default: bool = False
+
+
+@dataclass(frozen=True)
+class CompiledSignature:
+    """How TorchScript typed a compiled function or method (qualname as in the source)."""
+
+    qualname: str  # "Net.forward", "helper"
+    params: tuple[CompiledParam, ...]
+    returns: str
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    name: str  # "Net", "helper"
+    scripted: bool
+    called: bool = False  # the scripted target was called on probe inputs and matched eager
+
+
+class LoadFailure(enum.Enum):
+    SYNTAX = "syntax-error"
+    IMPORT = "import-error"
+    PROBE = "probe-error"
+    NO_TARGET = "no-target"
+    CRASH = "worker-crash"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True)
+class LoadError:
+    failure: LoadFailure
+    message: str  # one line, for people: what failed and what to do
+    details: str = ""  # the user's own traceback, when there is one
+
+
+@dataclass(frozen=True)
+class ScriptRequest:
+    """CLI → worker: load these sources, find targets, script them."""
+
+    model_path: str  # absolute path of the file being fixed
+    source: str  # the current (possibly edited, not yet written) text of that file
+    probe: str | None = None  # "path.py:callable", or None to look in the model file
+    generation: int = 0  # distinct per pass: gives a fresh module name
+
+
+@dataclass(frozen=True)
+class ScriptReport:
+    """Worker → CLI: what happened when the pass's source was loaded and scripted."""
+
+    targets: tuple[TargetResult, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    signatures: tuple[CompiledSignature, ...] = ()
+    load_error: LoadError | None = None
+    seconds: float = 0.0
+
+    @property
+    def scripts(self) -> bool:
+        return (
+            self.load_error is None
+            and bool(self.targets)
+            and all(t.scripted for t in self.targets)
+            and not self.diagnostics
+        )
+
+
+# --------------------------------------------------------------------------- source facts
+
+
+class ValueKind(enum.Enum):
+    """The shape of a right-hand side, as far as the rules care."""
+
+    NONE = "none"
+    EMPTY_LIST = "empty-list"
+    EMPTY_DICT = "empty-dict"
+    DICT_OF_EMPTY_LISTS = "dict-of-empty-lists"  # {"a": [], "b": []}
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    STR = "str"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class ParamFacts:
+    name: str
+    annotation: str | None  # source text of the annotation, if any
+    default: str | None  # source text of the default, if any
+    default_kind: ValueKind | None = None
+    star: str = ""  # "", "*", "**"
+    keyword_only: bool = False
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    qualname: str  # "Net.forward", "helper", "outer.<locals>.inner" is not supported
+    name: str
+    class_name: str | None
+    params: tuple[ParamFacts, ...]
+    returns: str | None
+    decorators: tuple[str, ...]  # source text without "@": "torch.jit.ignore"
+    first_line: int  # the `def` line (decorators excluded)
+    last_line: int
+
+    def param(self, name: str) -> ParamFacts | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class LocalAssignment:
+    function: str  # qualname
+    name: str
+    line: int
+    value: ValueKind
+    annotated: bool  # `x: T = ...`
+    dict_keys: tuple[str, ...] = ()  # source text of keys for DICT_OF_EMPTY_LISTS
+
+
+@dataclass(frozen=True)
+class AttributeAssignment:
+    class_name: str
+    attr: str
+    function: str  # qualname of the method that assigns `self.attr = ...`
+    line: int
+    value: ValueKind
+    value_text: str
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    name: str
+    bases: tuple[str, ...]  # source text
+    first_line: int
+    last_line: int
+    annotations: tuple[tuple[str, str], ...]  # class-level `name: annotation`
+    constants: tuple[str, ...] = ()  # names listed in __constants__
+
+    def annotation(self, attr: str) -> str | None:
+        return next((text for name, text in self.annotations if name == attr), None)
+
+
+@dataclass(frozen=True)
+class ImportStyle:
+    """How the file already spells the names a fix may need."""
+
+    tensor: str = "torch.Tensor"  # "Tensor" when the file does `from torch import Tensor`
+    typing_module: str | None = None  # "typing" / "t" when the file does `import typing [as t]`
+    typing_names: frozenset[str] = frozenset()  # names imported `from typing import ...`
+    torch_alias: str = "torch"
+
+
+@dataclass(frozen=True)
+class SourceIndex:
+    path: str
+    functions: tuple[FunctionFacts, ...] = ()
+    classes: tuple[ClassFacts, ...] = ()
+    locals: tuple[LocalAssignment, ...] = ()
+    attributes: tuple[AttributeAssignment, ...] = ()
+    style: ImportStyle = field(default_factory=ImportStyle)
+
+    def function(self, qualname: str) -> FunctionFacts | None:
+        return next((f for f in self.functions if f.qualname == qualname), None)
+
+    def function_at(self, line: int) -> FunctionFacts | None:
+        """The innermost function whose body spans `line`."""
+        best: FunctionFacts | None = None
+        for f in self.functions:
+            if f.first_line <= line <= f.last_line:
+                if best is None or f.first_line >= best.first_line:
+                    best = f
+        return best
+
+    def cls(self, name: str) -> ClassFacts | None:
+        return next((c for c in self.classes if c.name == name), None)
+
+
+# --------------------------------------------------------------------------- fixes
+
+
+class Safety(enum.Enum):
+    """ruff's three levels of applicability."""
+
+    SAFE = "safe"  # eager behaviour unchanged, saved model runs without Python
+    NEEDS_DECISION = "needs-decision"  # changes what the deployed model can do
+    DISPLAY_ONLY = "display-only"  # no mechanical fix; the report names the refactor
+
+
+@dataclass(frozen=True)
+class ImportName:
+    """`from module import name`, or `import module` when name is empty."""
+
+    module: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Annotation:
+    text: str  # "Optional[torch.Tensor]"
+    imports: tuple[ImportName, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnnotateParam:
+    function: str
+    param: str
+    annotation: Annotation
+
+
+@dataclass(frozen=True)
+class AnnotateReturn:
+    function: str
+    annotation: Annotation
+
+
+@dataclass(frozen=True)
+class AnnotateLocal:
+    """`name = value` (first assignment in `function`) → `name: T = value`."""
+
+    function: str
+    name: str
+    annotation: Annotation
+
+
+@dataclass(frozen=True)
+class AnnotateEmpty:
+    """`name = []` → `name = torch.jit.annotate(T, [])`.
+
+    With `key` set, the assignment is a dict literal and only the value under that
+    key (source text of the key, e.g. '"a"') is wrapped.
+    """
+
+    function: str
+    name: str
+    annotation: Annotation
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class AnnotateAttribute:
+    """Add (or replace) a class-level `attr: T` in `class_name`'s body."""
+
+    class_name: str
+    attr: str
+    annotation: Annotation
+
+
+Edit = AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute
+
+
+@dataclass(frozen=True)
+class Fix:
+    code: str  # "TS001"
+    title: str  # "annotate `mask` as Optional[Tensor]"
+    reason: str  # why, citing the evidence: "path:12: Variable 'y' previously had type ..."
+    edit: Edit | None  # None for display-only advice
+    safety: Safety = Safety.SAFE
+    location: Location | None = None
+
+    @property
+    def key(self) -> tuple[str, Edit | None]:
+        return (self.code, self.edit)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the rules may look at in one pass."""
+
+    source: SourceIndex
+    diagnostics: tuple[Diagnostic, ...] = ()
+    signatures: tuple[CompiledSignature, ...] = ()
+
+
+# --------------------------------------------------------------------------- outcome
+
+
+@dataclass(frozen=True)
+class PassRecord:
+    number: int
+    diagnostics: tuple[Diagnostic, ...]
+    fixes: tuple[Fix, ...]  # applied in this pass
+    backed_out: tuple[Fix, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a `fix`/`check` run found; the CLI turns it into text and an exit code."""
+
+    path: str
+    original: str
+    final: str
+    scripts: bool  # the final source scripts (and, with a probe, calls correctly)
+    passes: tuple[PassRecord, ...] = ()
+    remaining: tuple[Diagnostic, ...] = ()  # what still fails, after the last pass
+    advice: tuple[Fix, ...] = ()  # display-only fixes
+    targets: tuple[TargetResult, ...] = ()
+    load_error: LoadError | None = None
+    seconds: float = 0.0
+
+    @property
+    def fixes(self) -> tuple[Fix, ...]:
+        return tuple(f for p in self.passes for f in p.fixes)
+
+    @property
+    def changed(self) -> bool:
+        return self.final != self.original
