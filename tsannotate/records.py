@@ -64,6 +64,7 @@ class Diagnostic:
     raw: str = ""
     target: str = ""  # what was being scripted when this appeared ("Net", "helper", "Net.encoder")
     function: str | None = None
+    owner: str | None = None  # class the symbol belongs to: "G" in "Module 'G' has no attribute 'foo'"
 
     def where(self) -> str:
         return str(self.location) if self.location else "<unknown location>"
@@ -126,6 +127,7 @@ class ScriptReport:
     diagnostics: tuple[Diagnostic, ...] = ()
     signatures: tuple[CompiledSignature, ...] = ()
     load_error: LoadError | None = None
+    notes: tuple[str, ...] = ()  # non-fatal, for people: "probe raised ...; compiler-only mode"
     seconds: float = 0.0
 
     @property
