@@ -1,0 +1,61 @@
+"""The fix rules, one per file, in the order they are consulted.
+
+Each rule module exposes `CODE` and `fixes(evidence) -> Iterator[Fix]`: a pure function
+from evidence (compiler diagnostics, compiled signatures, source facts) to proposals.
+Only `rewrite.py` turns proposals into edits. When two rules propose different edits for
+the same symbol, the earlier rule in `RULES` wins.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from tsannotate.records import (
+    AnnotateAttribute,
+    AnnotateEmpty,
+    AnnotateLocal,
+    AnnotateParam,
+    AnnotateReturn,
+    Edit,
+    Evidence,
+    Fix,
+)
+from tsannotate.rules import empty_container, none_default, optional_attribute, optional_local, param_type
+
+RULES: tuple[ModuleType, ...] = (
+    # Compiler errors first: each names a symptom exactly.
+    optional_local,  # TS002
+    optional_attribute,  # TS003
+    empty_container,  # TS004
+    param_type,  # TS005 — before TS001: an int parameter defaulting to None is Optional[int]
+    # Evidence from compiled signatures (the model scripts but would fail when called).
+    none_default,  # TS001
+)
+
+def plan(evidence: Evidence) -> tuple[Fix, ...]:
+    """Every rule's proposals, one per edited symbol, in rule order."""
+    chosen: dict[tuple[str, ...], Fix] = {}
+    for rule in RULES:
+        for fix in rule.fixes(evidence):
+            slot = _slot(fix.edit) if fix.edit is not None else (fix.code, fix.title)
+            chosen.setdefault(slot, fix)
+    return tuple(chosen.values())
+
+
+def _slot(edit: Edit) -> tuple[str, ...]:
+    """What an edit changes: two edits with the same slot conflict."""
+    if isinstance(edit, AnnotateParam):
+        return ("param", edit.function, edit.param)
+    if isinstance(edit, AnnotateReturn):
+        return ("return", edit.function)
+    if isinstance(edit, AnnotateLocal):
+        return ("local", edit.function, edit.name, "")
+    if isinstance(edit, AnnotateEmpty):
+        return ("local", edit.function, edit.name, edit.key or "")
+    if isinstance(edit, AnnotateAttribute):
+        return ("attribute", edit.class_name, edit.attr)
+    raise TypeError(f"unknown edit {edit!r}")
+
+
+CODES = {rule.CODE: rule for rule in RULES}
+__all__ = ["RULES", "CODES", "plan"]

@@ -1,0 +1,171 @@
+"""The `tsannotate` command: flags in, Outcome out, text and exit codes.
+
+stdout carries diffs and JSON; stderr carries messages for people. Exit codes:
+0 scripts (nothing to do, or all fixed and written); 1 changes proposed or still failing;
+2 bad input (missing file, not UTF-8, syntax error, import error, no target, probe
+trouble, worker crash or timeout); 123 internal error. This module never imports torch.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+import traceback
+from pathlib import Path
+from collections.abc import Callable
+from typing import Annotated, Optional, TypeVar
+
+import typer
+
+from tsannotate import __version__, report
+from tsannotate.files import InputError, SourceFile, check_parses, read_source, write_atomic
+from tsannotate.interactive import Reviewer
+from tsannotate.loop import Loop, Options
+from tsannotate.records import Outcome
+
+T = TypeVar("T")
+EXIT_OK, EXIT_CHANGES, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 123
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+    help="Make PyTorch models scriptable: run torch.jit.script, read its errors, annotate the source.")
+
+
+class Format(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tsannotate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option(  # noqa: UP007 - typer needs Optional
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
+) -> None:
+    """tsannotate: annotate a model file until `torch.jit.script` accepts it."""
+
+
+PathArg = Annotated[Path, typer.Argument(help="The model file.", show_default=False)]
+ProbeOpt = Annotated[Optional[str], typer.Option(  # noqa: UP007
+    "--probe", help="PATH.py:CALLABLE returning (model, [inputs, ...]); default: `probe` in the model file.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds one script pass may take.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="text, or json on stdout.")]
+
+
+@app.command()
+def fix(
+    path: PathArg,
+    apply: Annotated[bool, typer.Option("--apply", help="Write the fixed file (default: only show the diff).")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Ask before each fix.")] = False,
+    max_passes: Annotated[int, typer.Option("--max-passes", min=1, help="Stop after this many passes.")] = 10,
+    probe: ProbeOpt = None,
+    timeout: TimeoutOpt = 120.0,
+    format: FormatOpt = Format.text,
+) -> None:
+    """Propose (and with --apply, write) the annotations that make the model script."""
+    reviewer = Reviewer(path) if interactive else None
+    options = Options(max_passes=max_passes, probe=probe, timeout=timeout,
+                      decide=reviewer.decide if reviewer else None)
+    source, outcome = _run(path, options)
+    written = False
+    if apply and outcome.changed and outcome.load_error is None:
+        _guarded(lambda: write_atomic(source, outcome.final))
+        written = True
+    if format is Format.json:
+        typer.echo(report.to_json(outcome, written))
+    else:
+        _print_fix(outcome, written)
+    raise typer.Exit(_fix_exit_code(outcome, written))
+
+
+@app.command()
+def check(
+    path: PathArg,
+    probe: ProbeOpt = None,
+    timeout: TimeoutOpt = 120.0,
+    format: FormatOpt = Format.text,
+) -> None:
+    """Script the model and print what fails (path:line:col: TSxxx message); change nothing."""
+    _, outcome = _run(path, Options(max_passes=0, probe=probe, timeout=timeout))
+    if format is Format.json:
+        typer.echo(report.to_json(outcome, written=False))
+    else:
+        for d in outcome.remaining:
+            typer.echo(report.diagnostic_line(d))
+        for note in outcome.notes:
+            _err(f"note: {note}")
+        verdict = "scripts" if outcome.scripts else f"fails to script ({len(outcome.remaining)} errors)"
+        _err(f"{report.shown(outcome.path)}: {verdict}")
+    raise typer.Exit(EXIT_OK if outcome.scripts else EXIT_CHANGES)
+
+
+def _run(path: Path, options: Options) -> tuple[SourceFile, Outcome]:
+    def work() -> tuple[SourceFile, Outcome]:
+        source = read_source(path)
+        check_parses(path, source.text)
+        from tsannotate.worker.client import Worker  # the worker client, never torch itself
+
+        with Worker(timeout=options.timeout) as worker:
+            outcome = Loop(str(path.resolve()), worker, options).run(source.text)
+        return source, outcome
+
+    result = _guarded(work)
+    _, outcome = result
+    if outcome.load_error is not None:
+        _err(f"error: {outcome.load_error.message}")
+        if outcome.load_error.details:
+            _err(outcome.load_error.details.rstrip())
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return result
+
+
+def _guarded(work: Callable[[], T]) -> T:
+    """Run `work`; turn bad input into a one-line error and exit 2, bugs into exit 123."""
+    try:
+        return work()
+    except InputError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception:
+        _err(traceback.format_exc().rstrip())
+        _err("error: internal error in tsannotate (the file was not changed); please report it "
+             "with the traceback above")
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _print_fix(outcome: Outcome, written: bool) -> None:
+    if outcome.changed:
+        typer.echo(report.unified_diff(outcome), nl=False)
+    for line in report.explain(outcome):
+        _err(line)
+    for note in outcome.notes:
+        _err(f"note: {note}")
+    if not outcome.scripts:
+        for line in report.remaining_lines(outcome):
+            _err(line)
+    _err(report.summary(outcome, written))
+
+
+def _fix_exit_code(outcome: Outcome, written: bool) -> int:
+    if outcome.scripts and (written or not outcome.changed):
+        return EXIT_OK
+    return EXIT_CHANGES
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def main() -> None:
+    app(prog_name="tsannotate")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

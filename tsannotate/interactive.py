@@ -1,0 +1,44 @@
+"""`fix --interactive`: show each fix (hunk, reason, safety) and ask before applying it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tsannotate import report
+from tsannotate.records import Fix
+from tsannotate.rewrite import apply_edits
+
+_PROMPT = "Apply this fix? [y]es / [n]o / [a]ll remaining / [q]uit"
+
+
+class Reviewer:
+    """Answers the loop's `decide(fix, source)`; a rejected fix stays rejected all run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.accept_all = False
+        self.quit = False
+
+    def decide(self, fix: Fix, source: str) -> bool:
+        if self.quit:
+            return False
+        if self.accept_all:
+            return True
+        typer.echo(self._hunk(fix, source), nl=False)
+        typer.echo(report.fix_line(fix), err=True)
+        while True:
+            answer = typer.prompt(_PROMPT, default="y", err=True).strip().lower()[:1]
+            if answer in ("y", "n", "a", "q"):
+                break
+        if answer == "a":
+            self.accept_all = True
+        if answer == "q":
+            self.quit = True
+        return answer in ("y", "a")
+
+    def _hunk(self, fix: Fix, source: str) -> str:
+        if fix.edit is None:
+            return ""
+        return report.diff_text(str(self.path), source, apply_edits(source, [fix.edit]).text, context=2)

@@ -1,0 +1,152 @@
+"""The pass loop: script → plan → rewrite → script, until the model scripts or stops improving.
+
+Runs in the CLI process; the worker does the torch side. Nothing here writes the user's
+file: the loop returns an `Outcome` holding the final source, and the CLI decides.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tsannotate import rules
+from tsannotate.records import (
+    Diagnostic,
+    Evidence,
+    Fix,
+    Outcome,
+    PassRecord,
+    Safety,
+    ScriptReport,
+    ScriptRequest,
+)
+from tsannotate.rewrite import apply_edits
+from tsannotate.source import index_source
+
+
+@dataclass(frozen=True)
+class Options:
+    max_passes: int = 10
+    probe: str | None = None
+    timeout: float = 120.0
+    decide: Callable[[Fix, str], bool] | None = None  # --interactive: accept this fix?
+
+
+class Scripter:
+    """Anything that scripts a pass's source: the worker client, in practice."""
+
+    def script(self, request: ScriptRequest) -> ScriptReport:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+def _key(d: Diagnostic) -> tuple[object, ...]:
+    loc = (d.location.path, d.location.line) if d.location else None
+    return (d.kind, loc, d.symbol, d.message)
+
+
+def _badness(report: ScriptReport) -> tuple[int, int, int]:
+    """Lower is better: load failures, then failing targets, then diagnostics."""
+    if report.load_error is not None:
+        return (1, 0, 0)
+    failing = sum(not t.scripted for t in report.targets)
+    return (0, failing, len(report.diagnostics))
+
+
+def _worse(new: ScriptReport, old: ScriptReport) -> bool:
+    """A pass is worse when it breaks loading, fails more targets or adds diagnostics,
+    and when it leaves the diagnostics exactly as they were (the fix did nothing)."""
+    if new.scripts:
+        return False
+    if _badness(new) > _badness(old):
+        return True
+    return {_key(d) for d in new.diagnostics} == {_key(d) for d in old.diagnostics}
+
+
+class Loop:
+    def __init__(self, path: str, scripter: Scripter, options: Options) -> None:
+        self.path = path
+        self.scripter = scripter
+        self.options = options
+        self.generation = 0
+        self.tried: set[tuple[str, object]] = set()  # fixes applied or backed out: never again
+
+    def script(self, source: str) -> ScriptReport:
+        self.generation += 1
+        return self.scripter.script(ScriptRequest(
+            model_path=self.path, source=source, probe=self.options.probe,
+            generation=self.generation))
+
+    def run(self, original: str) -> Outcome:
+        started = time.perf_counter()
+        current = original
+        report = self.script(current)
+        if report.load_error is not None:
+            return Outcome(self.path, original, original, False, load_error=report.load_error,
+                           seconds=time.perf_counter() - started, notes=report.notes)
+        passes: list[PassRecord] = []
+        advice: dict[tuple[str, object], Fix] = {}
+        while not report.scripts and len(passes) < self.options.max_passes:
+            pass_started = time.perf_counter()
+            proposals = self.propose(current, report)
+            for fix in proposals:
+                if fix.safety is Safety.DISPLAY_ONLY:
+                    advice.setdefault(fix.key, fix)
+            candidates = [f for f in proposals if f.edit is not None and f.key not in self.tried]
+            candidates = [f for f in candidates if self.accept(f, current)]
+            if not candidates:
+                break
+            current, report, applied, backed_out = self.try_fixes(current, report, candidates)
+            passes.append(PassRecord(len(passes) + 1, report.diagnostics, tuple(applied),
+                                     tuple(backed_out), time.perf_counter() - pass_started))
+            if not applied:
+                break
+        return Outcome(
+            path=self.path, original=original, final=current, scripts=report.scripts,
+            passes=tuple(passes), remaining=report.diagnostics,
+            advice=tuple(advice.values()), targets=report.targets,
+            notes=report.notes, seconds=time.perf_counter() - started)
+
+    def propose(self, source: str, report: ScriptReport) -> tuple[Fix, ...]:
+        index = index_source(self.path, source)
+        return rules.plan(Evidence(index, report.diagnostics, report.signatures))
+
+    def accept(self, fix: Fix, source: str) -> bool:
+        if self.options.decide is None:
+            return True
+        if self.options.decide(fix, source):
+            return True
+        self.tried.add(fix.key)  # rejected stays rejected for the rest of the run
+        return False
+
+    def try_fixes(self, source: str, report: ScriptReport, fixes: Sequence[Fix]
+                  ) -> tuple[str, ScriptReport, list[Fix], list[Fix]]:
+        """Apply fixes together; if that makes things worse, keep only the ones that help
+        one at a time (cargo-fix semantics: a bad fix is backed out, never written)."""
+        text, new_report, applied = self.attempt(source, fixes)
+        if applied and not _worse(new_report, report):
+            return text, new_report, applied, []
+        if len(fixes) == 1:
+            self.tried.update(f.key for f in fixes)
+            return source, report, [], list(fixes)
+        kept: list[Fix] = []
+        backed_out: list[Fix] = []
+        for fix in fixes:
+            text, new_report, applied = self.attempt(source, [fix])
+            if applied and not _worse(new_report, report):
+                source, report = text, new_report
+                kept.extend(applied)
+            else:
+                self.tried.add(fix.key)
+                backed_out.append(fix)
+        return source, report, kept, backed_out
+
+    def attempt(self, source: str, fixes: Sequence[Fix]) -> tuple[str, ScriptReport, list[Fix]]:
+        edits = [f.edit for f in fixes if f.edit is not None]
+        result = apply_edits(source, edits)
+        applied = [f for f in fixes if f.edit in result.applied]
+        for f in applied:
+            self.tried.add(f.key)
+        if not applied or result.text == source:
+            return source, ScriptReport(), []
+        return result.text, self.script(result.text), applied

@@ -1,0 +1,158 @@
+"""Outcome → text for people (diff, reasons, summary) and JSON for machines.
+
+Knows nothing about torch or libcst; paths are shown relative to the working directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from typing import Any
+
+from tsannotate.records import Diagnostic, DiagnosticKind, Fix, Location, Outcome, Safety
+
+# The code a diagnostic is reported under in `check`: the rule that addresses it, or
+# a code of its own for what no annotation fixes.
+KIND_CODES: dict[DiagnosticKind, str] = {
+    DiagnosticKind.NONE_DEFAULT: "TS001",
+    DiagnosticKind.VARIABLE_TYPE_CHANGED: "TS002",
+    DiagnosticKind.ATTRIBUTE_TYPE_CHANGED: "TS003",
+    DiagnosticKind.EMPTY_CONTAINER: "TS004",
+    DiagnosticKind.INFERRED_TENSOR: "TS005",
+    DiagnosticKind.DEFAULT_TYPE: "TS005",
+    DiagnosticKind.ATTRIBUTE_CONVERSION: "TS006",
+    DiagnosticKind.CALL_FAILED: "TS010",
+    DiagnosticKind.UNSUPPORTED: "TS020",
+    DiagnosticKind.UNKNOWN: "TS099",
+}
+
+
+def shown(path: str) -> str:
+    """A path as the user would type it: relative to the cwd when below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def where(loc: Location | None) -> str:
+    if loc is None:
+        return "<unknown location>"
+    return f"{shown(loc.path)}:{loc.line}:{loc.column + 1}"
+
+
+def diagnostic_line(d: Diagnostic) -> str:
+    return f"{where(d.location)}: {KIND_CODES[d.kind]} {d.message}"
+
+
+def diff_text(path: str, before: str, after: str, context: int = 3) -> str:
+    """A unified diff with git-style a/ b/ names; every line ends in a newline."""
+    name = shown(path)
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True),
+        fromfile=f"a/{name}", tofile=f"b/{name}", n=context)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def unified_diff(outcome: Outcome) -> str:
+    return diff_text(outcome.path, outcome.original, outcome.final)
+
+
+def fix_line(fix: Fix) -> str:
+    safety = "" if fix.safety is Safety.SAFE else f" [{fix.safety.value}]"
+    return f"{fix.code} {fix.title}{safety}\n    because {_relative_reason(fix.reason)}"
+
+
+def _relative_reason(reason: str) -> str:
+    head, sep, rest = reason.partition(":")
+    if sep and os.path.isabs(head):
+        return shown(head) + sep + rest
+    return reason
+
+
+def explain(outcome: Outcome) -> list[str]:
+    """One entry per applied fix: its code, what it does and the evidence behind it."""
+    return [fix_line(f) for f in outcome.fixes]
+
+
+def summary(outcome: Outcome, written: bool) -> str:
+    name = _target_names(outcome)
+    n = len(outcome.fixes)
+    passes = len(outcome.passes)
+    fixes = f"{n} fix{'es' if n != 1 else ''} in {passes} pass{'es' if passes != 1 else ''}"
+    if outcome.scripts and not outcome.changed:
+        return f"{name} already scripts; nothing to change"
+    if outcome.scripts:
+        if written:
+            return f"{name} now scripts: {fixes}; wrote {shown(outcome.path)}"
+        return f"{name} would script after {fixes}; run with --apply to write {shown(outcome.path)}"
+    remaining = len(outcome.remaining)
+    head = f"{name} still fails to script ({remaining} error{'s' if remaining != 1 else ''} left"
+    if n:
+        head += f" after {fixes}" + ("; wrote the fixes found" if written else "")
+    return head + ")"
+
+
+def _target_names(outcome: Outcome) -> str:
+    names = [t.name for t in outcome.targets]
+    if not names:
+        return shown(outcome.path)
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def remaining_lines(outcome: Outcome) -> list[str]:
+    """Each error left, at path:line, with why no fix was found."""
+    out = []
+    for d in outcome.remaining:
+        out.append(f"{diagnostic_line(d)}\n    no automatic fix: {_why_unfixed(d)}")
+    return out
+
+
+def _why_unfixed(d: Diagnostic) -> str:
+    if d.kind is DiagnosticKind.UNSUPPORTED:
+        return "TorchScript cannot compile this construct; it needs a refactor (or @torch.jit.ignore)"
+    if d.kind is DiagnosticKind.CALL_FAILED:
+        return "the model scripts but fails or differs when called on the probe inputs"
+    if d.kind is DiagnosticKind.UNKNOWN:
+        return "tsannotate does not recognise this compiler error yet"
+    if d.location is None:
+        return "the compiler gave no location, so the symbol could not be found in the source"
+    return "no rule could tell which annotation makes this compile"
+
+
+def to_json(outcome: Outcome, written: bool) -> str:
+    data: dict[str, Any] = {
+        "path": shown(outcome.path),
+        "scripts": outcome.scripts,
+        "changed": outcome.changed,
+        "written": written,
+        "targets": [{"name": t.name, "scripted": t.scripted, "called": t.called}
+                    for t in outcome.targets],
+        "fixes": [_fix_json(f, p.number) for p in outcome.passes for f in p.fixes],
+        "backed_out": [_fix_json(f, p.number) for p in outcome.passes for f in p.backed_out],
+        "diagnostics": [_diag_json(d) for d in outcome.remaining],
+        "passes": [{"number": p.number, "fixes": len(p.fixes), "seconds": round(p.seconds, 3)}
+                   for p in outcome.passes],
+        "notes": list(outcome.notes),
+        "seconds": round(outcome.seconds, 3),
+    }
+    if outcome.load_error is not None:
+        data["error"] = {"kind": outcome.load_error.failure.value,
+                         "message": outcome.load_error.message}
+    return json.dumps(data, indent=2)
+
+
+def _fix_json(fix: Fix, number: int) -> dict[str, Any]:
+    return {"code": fix.code, "title": fix.title, "reason": _relative_reason(fix.reason),
+            "safety": fix.safety.value, "pass": number,
+            "location": where(fix.location) if fix.location else None}
+
+
+def _diag_json(d: Diagnostic) -> dict[str, Any]:
+    loc = d.location
+    return {"code": KIND_CODES[d.kind], "kind": d.kind.value, "message": d.message,
+            "path": shown(loc.path) if loc else None, "line": loc.line if loc else None,
+            "column": loc.column + 1 if loc else None, "symbol": d.symbol,
+            "target": d.target}

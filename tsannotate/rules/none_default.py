@@ -1,0 +1,44 @@
+"""TS001 — Optional for a parameter that defaults to None.
+
+What it does: `def forward(self, x, mask=None)` → `mask: Optional[Tensor] = None`.
+Why: an unannotated parameter is a Tensor to TorchScript, and a None default becomes an
+undefined Tensor: the model scripts, then fails the moment it is called with None
+("Expected a proper Tensor but got None"). The compiled signature shows it: the parameter
+has a default but a non-Optional type.
+Fix safety: safe — annotations do not change eager behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tsannotate import tstypes
+from tsannotate.records import AnnotateParam, Evidence, Fix, Location, ValueKind
+from tsannotate.rules._common import annotation, usable
+
+CODE = "TS001"
+
+
+def fixes(evidence: Evidence) -> Iterator[Fix]:
+    source = evidence.source
+    for sig in evidence.signatures:
+        func = source.function(sig.qualname)
+        if func is None:
+            continue
+        for compiled in sig.params:
+            param = func.param(compiled.name)
+            if param is None or param.annotation is not None or param.default_kind is not ValueKind.NONE:
+                continue
+            seen = usable(compiled.type)
+            if seen is None or seen.is_optional:
+                continue
+            ann = annotation(tstypes.optional(seen), source)
+            yield Fix(
+                CODE,
+                f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+                f"{source.path}:{func.first_line}: `{param.name}=None` compiles as a plain "
+                f"{seen} (TorchScript assumes unannotated parameters are Tensors), so the "
+                f"scripted {func.qualname} fails when called with None",
+                AnnotateParam(func.qualname, param.name, ann),
+                location=Location(source.path, func.first_line),
+            )

@@ -1,0 +1,48 @@
+"""TS003 — class-level Optional annotation for an attribute that starts as None.
+
+What it does: `self.cache = None` in `__init__`, `self.cache = x` in `forward` → a
+class-level `cache: Optional[Tensor]` in the class body.
+Why: TorchScript infers a module attribute's type from its value when the module is
+scripted; None gives NoneType, and later assignments fail ("Wrong type for attribute
+assignment. Expected NoneType but got Tensor"). Annotations written inside `__init__`
+are ignored by TorchScript for module attributes, so the annotation goes on the class.
+Fix safety: safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tsannotate import tstypes
+from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix
+from tsannotate.rules._common import annotation, cite, function_of, usable
+
+CODE = "TS003"
+
+
+def fixes(evidence: Evidence) -> Iterator[Fix]:
+    source = evidence.source
+    for diag in evidence.diagnostics:
+        if diag.kind is not DiagnosticKind.ATTRIBUTE_TYPE_CHANGED or not diag.symbol:
+            continue
+        if len(diag.types) != 2:
+            continue
+        expected, got = (usable(t) or tstypes.try_parse(t) for t in diag.types)
+        if expected is None or got is None:
+            continue
+        if expected.is_none:
+            value = got
+        elif got.is_none:
+            value = expected
+        else:
+            continue
+        if not tstypes.is_expressible(value):
+            continue
+        func = function_of(diag, source)
+        class_name = diag.owner or (func.class_name if func else None)
+        if class_name is None or source.cls(class_name) is None:
+            continue
+        ann = annotation(tstypes.optional(value), source)
+        yield Fix(CODE, f"annotate attribute `{diag.symbol}` of {class_name} as {ann.text}",
+                  cite(diag), AnnotateAttribute(class_name, diag.symbol, ann),
+                  location=diag.location)

@@ -1,0 +1,49 @@
+"""TS002 — Optional for a local that starts as None and later holds a value.
+
+What it does: `y = None` … `y = x * 2` → `y: Optional[Tensor] = None`.
+Why: TorchScript types a local by its first assignment; `None` gives it NoneType, so
+the later assignment is a type change ("Variable 'y' previously had type NoneType but is
+now being assigned to a value of type Tensor").
+Fix safety: safe — annotations do not change eager behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tsannotate import tstypes
+from tsannotate.records import AnnotateLocal, AnnotateParam, DiagnosticKind, Evidence, Fix
+from tsannotate.rules._common import annotation, cite, function_of, usable
+
+CODE = "TS002"
+
+
+def fixes(evidence: Evidence) -> Iterator[Fix]:
+    source = evidence.source
+    for diag in evidence.diagnostics:
+        if diag.kind is not DiagnosticKind.VARIABLE_TYPE_CHANGED or not diag.symbol:
+            continue
+        if len(diag.types) != 2:
+            continue
+        before, after = (usable(t) or tstypes.try_parse(t) for t in diag.types)
+        if before is None or after is None or not (before.is_none or after.is_none):
+            continue
+        value = after if before.is_none else before
+        if value.is_none or not tstypes.is_expressible(value):
+            continue
+        func = function_of(diag, source)
+        if func is None:
+            continue
+        ann = annotation(tstypes.optional(value), source)
+        param = func.param(diag.symbol)
+        if param is not None:
+            if param.annotation is None:
+                yield Fix(CODE, f"annotate parameter `{diag.symbol}` of {func.qualname} as {ann.text}",
+                          cite(diag), AnnotateParam(func.qualname, diag.symbol, ann),
+                          location=diag.location)
+            continue
+        assigned = [a for a in source.locals if a.function == func.qualname and a.name == diag.symbol]
+        if not assigned:
+            continue
+        yield Fix(CODE, f"annotate local `{diag.symbol}` in {func.qualname} as {ann.text}",
+                  cite(diag), AnnotateLocal(func.qualname, diag.symbol, ann), location=diag.location)

@@ -1,0 +1,71 @@
+"""TS005 — the real type of a parameter TorchScript assumed to be a Tensor.
+
+What it does: `def forward(self, x, n)` with `range(n)` → `n: int`; `helper(a, b)` called
+with floats → `a: float, b: float`; `b=2` → `b: int = 2`; a parameter defaulting to None
+gets `Optional[T]`.
+Why: TorchScript assumes every unannotated parameter is a Tensor ("Tensor (inferred)").
+Fix safety: safe — annotations do not change eager behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tsannotate import tstypes
+from tsannotate.records import (
+    AnnotateParam,
+    Diagnostic,
+    DiagnosticKind,
+    Evidence,
+    Fix,
+    FunctionFacts,
+    ValueKind,
+)
+from tsannotate.rules._common import annotation, cite, function_of, usable
+from tsannotate.tstypes import TSType
+
+CODE = "TS005"
+_KINDS = (DiagnosticKind.INFERRED_TENSOR, DiagnosticKind.DEFAULT_TYPE, DiagnosticKind.CALL_FAILED)
+_DEFAULT_TYPES = {ValueKind.INT: "int", ValueKind.FLOAT: "float", ValueKind.BOOL: "bool",
+                  ValueKind.STR: "str"}
+
+
+def fixes(evidence: Evidence) -> Iterator[Fix]:
+    source = evidence.source
+    for diag in evidence.diagnostics:
+        if diag.kind not in _KINDS or not diag.symbol:
+            continue
+        func = function_of(diag, source)
+        if func is None:
+            continue
+        param = func.param(diag.symbol)
+        if param is None or param.annotation is not None or param.star:
+            continue
+        wanted = _wanted_type(diag, func)
+        if wanted is None:
+            continue
+        if param.default_kind is ValueKind.NONE:
+            wanted = tstypes.optional(wanted)
+        ann = annotation(wanted, source)
+        yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+                  cite(diag), AnnotateParam(func.qualname, param.name, ann),
+                  location=diag.location)
+
+
+def _wanted_type(diag: Diagnostic, func: FunctionFacts) -> TSType | None:
+    param = func.param(diag.symbol or "")
+    if diag.kind is DiagnosticKind.DEFAULT_TYPE:
+        if param is None or param.default_kind is None:
+            return None
+        name = _DEFAULT_TYPES.get(param.default_kind)
+        if name is None and param.default_kind is ValueKind.NONE:
+            return tstypes.TENSOR
+        return tstypes.TSType(name) if name else None
+    if not diag.types:
+        return None
+    wanted = usable(diag.types[0])
+    if wanted is None or wanted == tstypes.TENSOR:
+        return None
+    if wanted.is_optional and wanted.args:
+        wanted = wanted.args[0]
+    return None if wanted.is_none else wanted
