@@ -371,6 +371,7 @@ class Outcome:
     advice: tuple[Fix, ...] = ()  # display-only fixes
     targets: tuple[TargetResult, ...] = ()
     load_error: LoadError | None = None
+    notes: tuple[str, ...] = ()
     seconds: float = 0.0
 
     @property

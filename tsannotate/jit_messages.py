@@ -1,0 +1,363 @@
+"""Parse TorchScript compiler (and interpreter) error text into Diagnostics.
+
+Pure text processing, standard library only: the worker passes ``str(exc)`` and the
+exception's class name; nothing here raises on unexpected text — anything not
+recognised comes back as ``DiagnosticKind.UNKNOWN`` (``CALL_FAILED`` for call-time
+errors) with the best message and location that could be found.
+
+Conventions for ``Diagnostic.types``: the types the message names, with
+" (inferred)" removed; for EMPTY_CONTAINER and INFERRED_TENSOR/NONE_DEFAULT it holds
+the type the symbol should be annotated with (``("List[int]",)``, ``("str",)``), or
+nothing when the message gives no safe guess; a call-boundary CALL_FAILED ("forward()
+Expected a value of type ...") holds the type the probe passed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from tsannotate import jit_text as jt
+from tsannotate.records import Diagnostic, DiagnosticKind, Location
+
+K = DiagnosticKind
+UNSUPPORTED_EXCEPTIONS = frozenset({"NotSupportedError", "UnsupportedNodeError", "FrontendError"})
+_ERROR_LINE = re.compile(r"^(?P<cls>(?:\w+\.)*\w*(?:Error|Exception))\s*:\s?(?P<msg>.*)$")
+_EXPECT = re.compile(r"Expected a value of type '(?P<exp>.+?)' for argument '(?P<arg>\w+)' "
+                     r"but instead found type '(?P<found>.+?)'\.")
+_MATCH = re.compile(r"Could not match type (?P<found>.+?) to (?P<exp>.+?) in argument '(?P<arg>\w+)': "
+                    r"Type variable '\w+' previously matched to type (?P<prev>.+?) is matched")
+_EMPTY_HINT = "Empty lists default to List[Tensor]"
+_DEFAULT_CONTAINERS = ("List[Tensor]", "Dict[str, Tensor]")
+
+
+def locations(text: str) -> tuple[Location, ...]:
+    """Every ``File "...", line N`` in order (column from its caret, else 0)."""
+    return tuple(f.location for f in jt.frames(text.splitlines()))
+
+
+def parse_compile_error(text: str, exc_type: str, target: str) -> Diagnostic:
+    base = Diagnostic(K.UNKNOWN, _fallback_message(text, exc_type), raw=text, target=target)
+    try:
+        lines = text.splitlines()
+        found = jt.frames(lines)
+        chain = _chain(lines)
+        error = next((f for f in found if f.has_here), found[0] if found else None)
+        base = replace(base, location=error.location if error else jt.path_line_location(text),
+                       call_chain=tuple(f.location for f in chain[1]), function=chain[0])
+        header = lines[: found[0].start] if found else lines
+        return _classify_compile(base, header, exc_type, error)
+    except Exception:  # noqa: BLE001 - never fail on odd text
+        return base
+
+
+def parse_call_error(text: str, target: str) -> Diagnostic:
+    """An error raised when *calling* a scripted model on the probe inputs."""
+    base = Diagnostic(K.CALL_FAILED, _fallback_message(text, "RuntimeError"), raw=text, target=target)
+    try:
+        return _classify_call(base, text)
+    except Exception:  # noqa: BLE001
+        return base
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _fallback_message(text: str, exc_type: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and ln.strip() != ":"]
+    for ln in lines:
+        if not jt.SCHEMA_RE.match(ln) and not jt.FILE_RE.match(ln):
+            return ln.rstrip(":").strip() or ln
+    return lines[0] if lines else f"{exc_type or 'error'} with no message"
+
+
+def _chain(lines: list[str]) -> tuple[str | None, list[jt.Frame]]:
+    """(function the error is in, frames after "is being compiled since ..." lines)."""
+    function: str | None = None
+    sites: list[jt.Frame] = []
+    for i, ln in enumerate(lines):
+        m = jt.CHAIN_RE.match(ln)
+        if m:
+            function = function or m.group("callee")
+            sites.extend(f for f in jt.frames(lines, i + 1)[:1] if f.start == i + 1)
+    return function, sites
+
+
+def _method_owner(v: jt.Variant) -> str | None:
+    if v.params and v.params[0].name == "self" and v.params[0].type.startswith("__torch__."):
+        return v.params[0].type.rsplit(".", 1)[-1]
+    return None
+
+
+def _needed(found: str, expected: str) -> str:
+    """What a parameter must accept when it was passed a `found` (the probe's type)."""
+    return f"Optional[{expected}]" if found == "NoneType" else found
+
+
+def _operand(v: jt.Variant, frame: jt.Frame | None, index: int | None) -> str | None:
+    if frame is None or index is None:
+        return None
+    ops = jt.operands(frame.span, frame.after, bool(v.params) and v.params[0].name == "self")
+    if ops is None:
+        return None
+    positional, keywords = ops
+    if index < len(v.params) and v.params[index].name in keywords:
+        return keywords[v.params[index].name]
+    return positional[index] if index < len(positional) else None
+
+
+# --------------------------------------------------------------------------- compile time
+
+Rule = Callable[[Diagnostic, "re.Match[str]", "jt.Frame | None"], Diagnostic]
+
+
+def _var_changed(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    types = (jt.clean_type(m.group("old")), jt.clean_type(m.group("new")))
+    msg = m.group(0).replace(" (inferred)", "")
+    return replace(d, kind=K.VARIABLE_TYPE_CHANGED, symbol=m.group("name"), types=types, message=msg)
+
+
+def _attr_changed(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    attr = re.search(r"self\.(\w+)", f.span if f else "")  # the assignment's target
+    types = (jt.clean_type(m.group("old")), jt.clean_type(m.group("new")))
+    msg = f"Wrong type for attribute assignment: expected {types[0]} but got {types[1]}"
+    return replace(d, kind=K.ATTRIBUTE_TYPE_CHANGED, symbol=attr.group(1) if attr else None,
+                   types=types, message=msg)
+
+
+def _no_attribute(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    owner, attr, rest = m.group("owner").rsplit(".", 1)[-1], m.group("attr"), m.group("rest") or ""
+    base = f"Module '{owner}' has no attribute '{attr}'"
+    d = replace(d, symbol=attr, owner=owner, message=base)
+    conv = re.search(r"failed to convert Python type: '(?P<py>[^']+)'", rest)
+    if conv:
+        py = conv.group("py")
+        why = {"list": " (an empty list)", "dict": " (an empty dict)"}.get(py, "")
+        return replace(d, kind=K.ATTRIBUTE_CONVERSION, types=(py,),
+                       message=f"{base}: its Python value{why} of type '{py}' could not be converted")
+    if "failed to compile it" in rest:
+        return replace(d, kind=K.UNSUPPORTED, message=f"{base}: it is a Python function that could not be compiled")
+    return d
+
+
+def _bad_constant(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    return replace(d, kind=K.ATTRIBUTE_CONVERSION, owner=m.group("owner"), symbol=m.group("attr"),
+                   types=(m.group("py"),), message=m.group(0).strip())
+
+
+def _cast_attr(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    return replace(d, symbol=m.group("attr"), types=(m.group("type"),),
+                   message=f"Could not cast attribute '{m.group('attr')}' to type {m.group('type')}")
+
+
+def _default(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    fn = re.match(r"def (\w+)\(", f.first_source) if f else None  # module level only
+    msg = (f'Expected a default value of type {jt.clean_type(m.group("type"))} on parameter '
+           f'"{m.group("name")}" (it is not annotated, so it is assumed to be a Tensor)')
+    return replace(d, kind=K.DEFAULT_TYPE, symbol=m.group("name"), message=msg,
+                   types=(jt.clean_type(m.group("type")),), function=d.function or (fn.group(1) if fn else None))
+
+
+def _range(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    d = replace(d, message=m.group(0).rstrip(":").replace("Tensor (inferred)", "Tensor (inferred, not annotated)"))
+    if jt.clean_type(m.group("found")) != "Tensor" or f is None:  # "Tensor" alone: `range(n - 1)`
+        return d
+    ops = jt.operands(f.span, f.after, False)
+    arg = ops[0][int(m.group("index"))] if ops and int(m.group("index")) < len(ops[0]) else None
+    return replace(d, kind=K.INFERRED_TENSOR, symbol=jt.as_symbol(arg), types=("int",))
+
+
+def _unsupported(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    symbol = None
+    if f is not None and ("variable number of arguments" in m.group(0) or "Python builtin" in m.group(0)):
+        symbol = f.span.strip().lstrip("*") or None
+    if m.groupdict().get("name"):
+        symbol = m.group("name")
+    return replace(d, kind=K.UNSUPPORTED, symbol=symbol, message=m.group(0).strip().rstrip(":"))
+
+
+def _return_type(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    declared, actual = jt.clean_type(m.group("declared")), jt.clean_type(m.group("actual"))
+    value = re.fullmatch(r"return\s+(.+)", f.span.strip()) if f else None
+    symbol = value.group(1).strip() if value else None
+    msg = m.group(0).rstrip(":")
+    if actual in _DEFAULT_CONTAINERS and symbol and jt.IDENT_RE.match(symbol):
+        return replace(d, kind=K.EMPTY_CONTAINER, symbol=symbol, types=(declared,), message=msg)
+    return replace(d, types=(declared, actual), message=msg)
+
+
+def _no_method(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    d = replace(d, message=m.group(0).rstrip(".:"), types=())
+    recv = jt.split_receiver(" ".join(f.span.split())) if f else None
+    if "(inferred)" in m.group("type"):
+        return replace(d, kind=K.INFERRED_TENSOR, symbol=jt.as_symbol(recv[0]) if recv else None)
+    return d
+
+
+def _generic(kind: DiagnosticKind, group: str | None = None) -> Rule:
+    def rule(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+        return replace(d, kind=kind, message=m.group(0).strip().rstrip(":"),
+                       symbol=m.group(group) if group else d.symbol)
+    return rule
+
+
+_RULES: tuple[tuple[re.Pattern[str], Rule], ...] = tuple((re.compile(p, re.M), r) for p, r in (
+    (r"Variable '(?P<name>\w+)' previously had type (?P<old>.+?) but is now being assigned to a value "
+     r"of type (?P<new>.+?)\s*$", _var_changed),
+    (r"Type mismatch: (?P<name>\w+) is set to type (?P<old>.+?) in the true branch and type (?P<new>.+?) "
+     r"in the false branch", _var_changed),
+    (r"Wrong type for attribute assignment\. Expected (?P<old>.+?) but got (?P<new>.+?):?\s*$", _attr_changed),
+    (r"Module '(?P<owner>[\w.]+)' has no attribute '(?P<attr>\w+)'(?P<rest>.*)", _no_attribute),
+    (r"'(?P<py>[^']+)' object in attribute '(?:[\w.]+\.)?(?P<owner>\w+)\.(?P<attr>\w+)' is not a valid constant\.",
+     _bad_constant),
+    (r"Could not cast attribute '(?P<attr>\w+)' to type (?P<type>.+?): ", _cast_attr),
+    (r'Expected a default value of type (?P<type>.+?) on parameter "(?P<name>\w+)"', _default),
+    (r"all inputs of range must be ints, found (?P<found>.+?) in argument (?P<index>\d+):?", _range),
+    (r"Return value was annotated as having type (?P<declared>.+?) but is actually of type (?P<actual>.+?):?\s*$",
+     _return_type),
+    (r"'(?P<type>.+?)' object has no attribute or method '(?P<attr>\w+)'\.?:?", _no_method),
+    (r"Python builtin <.+?> is currently not supported in Torchscript:?", _unsupported),
+    (r"Unknown type name '(?P<name>[^']+)':?", _unsupported),
+    (r"Compiled functions can't take variable number of arguments.*", _unsupported),
+    (r"^.*(?:aren't supported|are not supported|is not supported|not supported in TorchScript|"
+     r"Don't support|Expected a single top-level function|cannot statically infer).*$", _unsupported),
+    (r"(?P<name>\w+) is not defined in the (?:true|false) branch", _generic(K.UNKNOWN, "name")),
+))
+
+
+def _classify_compile(d: Diagnostic, header: list[str], exc_type: str, frame: jt.Frame | None) -> Diagnostic:
+    head = "\n".join(header)
+    for pattern, rule in _RULES:
+        m = pattern.search(head)
+        if m:
+            return rule(d, m, frame)
+    vs = [v for v in jt.variants(header) if v.failure]
+    if vs:
+        return _classify_variants(d, vs, frame)
+    if exc_type in UNSUPPORTED_EXCEPTIONS:
+        return replace(d, kind=K.UNSUPPORTED)
+    return d
+
+
+def _classify_variants(d: Diagnostic, vs: list[jt.Variant], f: jt.Frame | None) -> Diagnostic:
+    first = vs[0]
+    d = replace(d, message=f"{first.name}: {first.failure}".replace(" (inferred)", ""))
+    expects = [(v, m) for v in vs for m in [_EXPECT.search(v.failure)] if m]
+    # (b) a compiled callee's parameter was inferred as Tensor: annotate the callee
+    for v, m in expects:
+        if m.group("exp").endswith("(inferred)"):
+            owner, name, found = _method_owner(v), v.name.rsplit("::", 1)[-1], jt.clean_type(m.group("found"))
+            return replace(d, kind=K.INFERRED_TENSOR, symbol=m.group("arg"), types=(_needed(found, "Tensor"),),
+                           function=f"{owner}.{name}" if owner else name, owner=owner,
+                           message=f"{name}(): {m.group(0)}")
+    # (a) an empty container (typed List[Tensor] / Dict[str, Tensor]) gets another element type
+    for v in vs:
+        mm = _MATCH.search(v.failure)
+        if mm and jt.clean_type(mm.group("prev")) == "Tensor" and v.params:
+            container = jt.typing_name(v.params[0].type)
+            elem = jt.clean_type(mm.group("found"))
+            if mm.group("exp").startswith("List[") and elem.startswith("List["):
+                elem = elem[5:-1]  # extend(): List[int] against List[t]
+            typ = re.sub(r"\bT\b", elem, container, count=1) if "T" in container else ""
+            symbol = _container(v, f)
+            default = "List[Tensor]" if container.startswith("List[") else "Dict[str, Tensor]"
+            return replace(d, kind=K.EMPTY_CONTAINER, symbol=symbol, types=(typ,) if typ else (),
+                           message=f"Empty container {symbol or ''} defaults to {default}, but a value of type "
+                                   f"{elem} is stored in it ({v.name})".replace("  ", " "))
+    if any(v.name.startswith("aten::_set_item") and "'Dict[str, Tensor]'" in v.failure for v in vs):
+        # d[1] = ... on an empty dict: the key type is wrong, the value type is unknown
+        key = next((m.group("found") for v, m in expects if m.group("arg") == "idx"), "another type")
+        return replace(d, kind=K.EMPTY_CONTAINER, symbol=_container(first, f), types=(),
+                       message=f"An empty dict is typed Dict[str, Tensor], but a key of type {key} is stored")
+    return _inferred_operand(d, vs, expects, f)
+
+
+def _container(v: jt.Variant, f: jt.Frame | None) -> str | None:
+    if f is None:
+        return None
+    span = " ".join(f.span.split())
+    target = jt.assignment_target(span)
+    if target is not None:  # d["a"] = 1  →  d
+        m = re.fullmatch(r"(?P<obj>.+)\[.*\]", target.strip())
+        return m.group("obj").strip() if m else None
+    return _operand(v, f, 0)
+
+
+def _inferred_operand(d: Diagnostic, vs: list[jt.Variant], expects: list[tuple[jt.Variant, re.Match[str]]],
+                      f: jt.Frame | None) -> Diagnostic:
+    found_at: dict[int, str] = {}
+    for v, m in expects:
+        i = v.index(m.group("arg"))
+        if i is not None:
+            found_at.setdefault(i, m.group("found"))
+    for v, m in expects:
+        i, found, exp = v.index(m.group("arg")), jt.clean_type(m.group("found")), m.group("exp")
+        if i is None:
+            continue
+        operand = _operand(v, f, i)
+        msg = f"{v.name}: {m.group(0)}"
+        if found in _DEFAULT_CONTAINERS and any(_EMPTY_HINT in ln for ln in v.details) and operand:
+            if re.search(r"\bfor\b.+\bin\b", operand) and not operand.startswith("["):
+                return replace(d, kind=K.UNSUPPORTED, message="generator expressions are not supported: " + msg)
+            items = jt.split_top(operand[1:-1]) if operand.startswith("[") else []
+            if items and exp.startswith("List["):  # [h, w] of unannotated parameters
+                return replace(d, kind=K.INFERRED_TENSOR, symbol=jt.as_symbol(items[0]),
+                               types=(jt.clean_type(exp[5:-1]),), message=msg)
+            if jt.IDENT_RE.match(operand) or operand.startswith("self."):
+                ok = "[t" not in exp and ", t]" not in exp
+                return replace(d, kind=K.EMPTY_CONTAINER, symbol=operand.strip(),
+                               types=(jt.clean_type(exp),) if ok else (), message=msg)
+        if m.group("found").endswith("(inferred)"):
+            ok = all(j == i or (j < len(v.params) and jt.compatible(t, jt.typing_name(v.params[j].type)))
+                     for j, t in found_at.items())
+            if ok:
+                guess = jt.guess_from_schema(v.params[i].type, exp)
+                return replace(d, kind=K.INFERRED_TENSOR, symbol=jt.as_symbol(operand), types=(guess,),
+                               message=f"{v.name}: {m.group(0).replace('(inferred)', '(inferred, not annotated)')}")
+    if expects:
+        v, m = expects[0]
+        return replace(d, symbol=jt.as_symbol(_operand(v, f, v.index(m.group("arg")))),
+                       message=f"{v.name}: {m.group(0)}")
+    return d
+
+
+# --------------------------------------------------------------------------- call time
+
+
+def _classify_call(d: Diagnostic, text: str) -> Diagnostic:
+    lines = text.splitlines()
+    m = _EXPECT.search(text)
+    decl = re.search(r"^Declaration: (?P<schema>.+\) -> .+)$", text, re.M)
+    if m and decl and re.match(r"^\w+\(\) Expected a value of type", text.lstrip()):
+        parsed = jt.parse_schema(decl.group("schema") + ":")
+        name, params = parsed if parsed else ("forward", ())
+        owner = _method_owner(jt.Variant(name, params, "", ()))
+        found = jt.clean_type(m.group("found"))
+        d = replace(d, symbol=m.group("arg"), function=f"{owner}.{name}" if owner else name, owner=owner,
+                    message=f"{name}() {m.group(0)}")
+        kind = K.INFERRED_TENSOR if m.group("exp").endswith("(inferred)") else K.CALL_FAILED
+        return replace(d, kind=kind, types=(_needed(found, jt.clean_type(m.group("exp"))),))
+    # a saved-and-loaded model prints the serialized code first, then the original code
+    marks = [i for i, ln in enumerate(lines) if ln.startswith("Traceback of TorchScript")]
+    original = [i for i in marks if "original code" in lines[i]]
+    marker = (original or marks or [-1])[0]
+    found_frames = [f for f in jt.frames(lines, marker + 1) if f.has_here]
+    if not found_frames:
+        return d
+    inner = found_frames[-1] if marker >= 0 else found_frames[0]
+    outer = found_frames[:-1] if marker >= 0 else []
+    error = next((e for ln in lines[inner.start + 1:] for e in [_ERROR_LINE.match(ln)] if e), None)
+    message = d.message
+    if error:
+        cls, msg = error.group("cls").removeprefix("builtins."), error.group("msg").strip()
+        message = msg if cls in ("RuntimeError", "Error") and msg else f"{cls}: {msg}"
+    d = replace(d, message=message, location=inner.location, function=inner.function,
+                call_chain=tuple(f.location for f in reversed(outer)))
+    none = re.search(r"Expected a proper Tensor but got None .*?for argument #(?P<index>\d+) '(?P<arg>\w+)'", message)
+    if none:
+        ops = jt.operands(inner.span, inner.after, True)
+        index = int(none.group("index"))
+        operand = ops[0][index] if ops and index < len(ops[0]) else None
+        return replace(d, kind=K.NONE_DEFAULT, symbol=jt.as_symbol(operand), types=("Optional[Tensor]",))
+    return d
