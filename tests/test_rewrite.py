@@ -1,0 +1,765 @@
+"""apply_edits: before/after pairs per Edit kind, no-ops, and run-twice idempotence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+import libcst as cst
+import pytest
+
+from tsannotate.records import (
+    AnnotateAttribute,
+    AnnotateEmpty,
+    AnnotateLocal,
+    AnnotateParam,
+    AnnotateReturn,
+    Annotation,
+    Edit,
+    ImportName,
+)
+from tsannotate.rewrite import RewriteResult, apply_edits
+from tsannotate.source import SourceSyntaxError
+
+OPTIONAL = ImportName("typing", "Optional")
+LIST = ImportName("typing", "List")
+DICT = ImportName("typing", "Dict")
+TORCH = ImportName("torch")
+TENSOR = ImportName("torch", "Tensor")
+
+
+def ann(text: str, *imports: ImportName) -> Annotation:
+    return Annotation(text, imports)
+
+
+def crlf(text: str) -> str:
+    return text.replace("\n", "\r\n")
+
+
+def check(src: str, edits: list[Edit], expected: str) -> RewriteResult:
+    result = apply_edits(src, edits)
+    assert result.text == expected
+    assert result.applied == tuple(edits)
+    assert result.skipped == ()
+    cst.parse_module(result.text)
+    return result
+
+
+def check_twice(src: str, edits: list[Edit]) -> None:
+    once = apply_edits(src, edits)
+    assert once.applied
+    twice = apply_edits(once.text, edits)
+    assert twice.text == once.text
+    assert twice.applied == ()
+    assert [reason for _, reason in twice.skipped] == ["already annotated"] * len(once.applied)
+
+
+def check_noop(src: str, edits: list[Edit], reasons: list[str]) -> None:
+    result = apply_edits(src, edits)
+    assert result.text == src
+    assert result.applied == ()
+    assert [reason for _, reason in result.skipped] == reasons
+
+
+# --------------------------------------------------------------------------- AnnotateParam
+
+NET = dedent(
+    '''\
+    """A model."""
+    import torch
+    from torch import nn
+
+
+    class Net(nn.Module):
+        def forward(self, x, mask=None):  # the mask is optional
+            # comment kept
+            return x if mask is None else x * mask
+    '''
+)
+
+PARAM_CASES = [
+    pytest.param(
+        NET,
+        [AnnotateParam("Net.forward", "mask", ann("Optional[torch.Tensor]", OPTIONAL, TORCH))],
+        dedent(
+            '''\
+            """A model."""
+            import torch
+            from torch import nn
+            from typing import Optional
+
+
+            class Net(nn.Module):
+                def forward(self, x, mask: Optional[torch.Tensor] = None):  # the mask is optional
+                    # comment kept
+                    return x if mask is None else x * mask
+            '''
+        ),
+        id="none-default",
+    ),
+    pytest.param(
+        "def f(x: int, *args, k=1, **kw):\n    return x\n",
+        [
+            AnnotateParam("f", "x", ann("float")),
+            AnnotateParam("f", "args", ann("int")),
+            AnnotateParam("f", "k", ann("int")),
+            AnnotateParam("f", "kw", ann("str")),
+        ],
+        "def f(x: float, *args: int, k: int = 1, **kw: str):\n    return x\n",
+        id="replace-star-keyword-only",
+    ),
+    pytest.param(
+        dedent(
+            """\
+            class Outer:
+                class Inner:
+                    @torch.jit.ignore
+                    def f(self, a, b=2.0):
+                        return a
+            """
+        ),
+        [AnnotateParam("Outer.Inner.f", "b", ann("float"))],
+        dedent(
+            """\
+            class Outer:
+                class Inner:
+                    @torch.jit.ignore
+                    def f(self, a, b: float = 2.0):
+                        return a
+            """
+        ),
+        id="decorated-method-of-nested-class",
+    ),
+    pytest.param(
+        "from typing import List\nimport torch\n\ndef f(x=None):\n    pass\n",
+        [AnnotateParam("f", "x", ann("Optional[List[int]]", OPTIONAL, LIST))],
+        "from typing import List, Optional\nimport torch\n\ndef f(x: Optional[List[int]] = None):\n    pass\n",
+        id="merge-into-from-typing",
+    ),
+    pytest.param(
+        "import typing\nimport torch\n\ndef f(x=None):\n    pass\n",
+        [AnnotateParam("f", "x", ann("typing.Optional[torch.Tensor]", ImportName("typing"), TORCH))],
+        "import typing\nimport torch\n\ndef f(x: typing.Optional[torch.Tensor] = None):\n    pass\n",
+        id="import-typing-present",
+    ),
+    pytest.param(
+        "import torch as th\n\ndef f(x=None):\n    pass\n",
+        [AnnotateParam("f", "x", ann("Optional[th.Tensor]", OPTIONAL, TORCH))],
+        "import torch as th\nfrom typing import Optional\n\ndef f(x: Optional[th.Tensor] = None):\n    pass\n",
+        id="torch-alias",
+    ),
+    pytest.param(
+        "from torch import Tensor\n\ndef f(x, y):\n    pass\n",
+        [AnnotateParam("f", "x", ann("Tensor", TENSOR)), AnnotateParam("f", "y", ann("torch.Tensor", TENSOR))],
+        "from torch import Tensor\n\ndef f(x: Tensor, y: torch.Tensor):\n    pass\n",
+        id="from-torch-import-tensor",
+    ),
+    pytest.param(
+        '"""Doc."""\n\n\ndef f(x=None):\n    pass\n',
+        [AnnotateParam("f", "x", ann("Optional[int]", OPTIONAL))],
+        '"""Doc."""\nfrom typing import Optional\n\n\ndef f(x: Optional[int] = None):\n    pass\n',
+        id="no-imports-yet",
+    ),
+    pytest.param(
+        crlf("import torch\n\n\ndef f(x=None):\n    return x  # c\n"),
+        [AnnotateParam("f", "x", ann("Optional[int]", OPTIONAL))],
+        crlf("import torch\nfrom typing import Optional\n\n\ndef f(x: Optional[int] = None):\n    return x  # c\n"),
+        id="crlf",
+    ),
+    pytest.param(
+        "class A:\n\tdef f(self, x=0):\n\t\tif x:\n\t\t\treturn x\n",
+        [AnnotateParam("A.f", "x", ann("int"))],
+        "class A:\n\tdef f(self, x: int = 0):\n\t\tif x:\n\t\t\treturn x\n",
+        id="tabs",
+    ),
+]
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), PARAM_CASES)
+def test_annotate_param(src: str, edits: list[Edit], expected: str) -> None:
+    check(src, edits, expected)
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), PARAM_CASES)
+def test_annotate_param_twice(src: str, edits: list[Edit], expected: str) -> None:
+    check_twice(src, edits)
+
+
+@pytest.mark.parametrize(
+    ("src", "edits", "reasons"),
+    [
+        pytest.param(
+            "def f(x: Optional[ int ]=None):\n    pass\n",
+            [AnnotateParam("f", "x", ann("Optional[int]", OPTIONAL))],
+            ["already annotated"],
+            id="already",
+        ),
+        pytest.param(
+            NET,
+            [AnnotateParam("Net.forward", "maks", ann("int"))],
+            ["no parameter 'maks' in Net.forward"],
+            id="no-param",
+        ),
+        pytest.param(
+            NET,
+            [AnnotateParam("Net.backward", "x", ann("int")), AnnotateParam("forward", "x", ann("int"))],
+            ["no function 'Net.backward'", "no function 'forward'"],
+            id="no-function",
+        ),
+        pytest.param(
+            "def outer():\n    def inner(x):\n        pass\n",
+            [AnnotateParam("inner", "x", ann("int")), AnnotateParam("outer.inner", "x", ann("int"))],
+            ["no function 'inner'", "no function 'outer.inner'"],
+            id="nested-def-not-addressable",
+        ),
+        pytest.param(
+            "def f(x):\n    pass\n",
+            [AnnotateParam("f", "x", ann("List[int"))],
+            ["annotation 'List[int' is not a Python expression"],
+            id="bad-annotation",
+        ),
+    ],
+)
+def test_annotate_param_noop(src: str, edits: list[Edit], reasons: list[str]) -> None:
+    check_noop(src, edits, reasons)
+
+
+# --------------------------------------------------------------------------- AnnotateReturn
+
+RETURN_CASES = [
+    pytest.param(
+        "def f(x):  # c\n    return 1\n",
+        [AnnotateReturn("f", ann("int"))],
+        "def f(x) -> int:  # c\n    return 1\n",
+        id="add",
+    ),
+    pytest.param(
+        "def f(x) ->  float :\n    return 1\n",
+        [AnnotateReturn("f", ann("int"))],
+        "def f(x) ->  int :\n    return 1\n",
+        id="replace",
+    ),
+    pytest.param(
+        "from typing import List\n\nclass A:\n    class B:\n        @staticmethod\n        def g():\n            return []\n",
+        [AnnotateReturn("A.B.g", ann("Tuple[int, int]", ImportName("typing", "Tuple")))],
+        "from typing import List, Tuple\n\nclass A:\n    class B:\n        @staticmethod\n"
+        "        def g() -> Tuple[int, int]:\n            return []\n",
+        id="nested-class-decorated",
+    ),
+]
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), RETURN_CASES)
+def test_annotate_return(src: str, edits: list[Edit], expected: str) -> None:
+    check(src, edits, expected)
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), RETURN_CASES)
+def test_annotate_return_twice(src: str, edits: list[Edit], expected: str) -> None:
+    check_twice(src, edits)
+
+
+@pytest.mark.parametrize(
+    ("src", "edits", "reasons"),
+    [
+        pytest.param("def f() -> int:\n    return 1\n", [AnnotateReturn("f", ann("int"))], ["already annotated"], id="already"),
+        pytest.param("def f():\n    return 1\n", [AnnotateReturn("g", ann("int"))], ["no function 'g'"], id="missing"),
+    ],
+)
+def test_annotate_return_noop(src: str, edits: list[Edit], reasons: list[str]) -> None:
+    check_noop(src, edits, reasons)
+
+
+# --------------------------------------------------------------------------- AnnotateLocal
+
+LOCAL_CASES = [
+    pytest.param(
+        dedent(
+            """\
+            import torch
+
+
+            class Net(torch.nn.Module):
+                def forward(self, x):
+                    for i in range(3):
+                        if i:
+                            y = None  # first
+                        else:
+                            y = x
+                    y = x
+                    return y
+            """
+        ),
+        [AnnotateLocal("Net.forward", "y", ann("Optional[torch.Tensor]", OPTIONAL, TORCH))],
+        dedent(
+            """\
+            import torch
+            from typing import Optional
+
+
+            class Net(torch.nn.Module):
+                def forward(self, x):
+                    for i in range(3):
+                        if i:
+                            y: Optional[torch.Tensor] = None  # first
+                        else:
+                            y = x
+                    y = x
+                    return y
+            """
+        ),
+        id="first-in-nested-block",
+    ),
+    pytest.param(
+        "def f():\n    def g():\n        n = 1\n    n=0; m = 1\n    n: float = 2\n",
+        [AnnotateLocal("f", "n", ann("int"))],
+        "def f():\n    def g():\n        n = 1\n    n: int=0; m = 1\n    n: float = 2\n",
+        id="skips-nested-def-keeps-spacing",
+    ),
+    pytest.param(
+        "def f():\n    n: float = 0\n",
+        [AnnotateLocal("f", "n", ann("int"))],
+        "def f():\n    n: int = 0\n",
+        id="replace-annotation",
+    ),
+    pytest.param(
+        crlf("def f():\r\n\tn = None\r\n\tn = 1\r\n".replace("\r\n", "\n")),
+        [AnnotateLocal("f", "n", ann("Optional[int]", OPTIONAL))],
+        crlf("from typing import Optional\n\ndef f():\n\tn: Optional[int] = None\n\tn = 1\n"),
+        id="crlf-tabs",
+    ),
+]
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), LOCAL_CASES)
+def test_annotate_local(src: str, edits: list[Edit], expected: str) -> None:
+    check(src, edits, expected)
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), LOCAL_CASES)
+def test_annotate_local_twice(src: str, edits: list[Edit], expected: str) -> None:
+    check_twice(src, edits)
+
+
+@pytest.mark.parametrize(
+    ("src", "edits", "reasons"),
+    [
+        pytest.param(
+            "def f():\n    y: int = 1\n    y = 2\n", [AnnotateLocal("f", "y", ann("int"))], ["already annotated"], id="already"
+        ),
+        pytest.param(
+            "def f():\n    x = 1\n", [AnnotateLocal("f", "y", ann("int"))], ["no assignment to 'y' in f"], id="no-assignment"
+        ),
+        pytest.param(
+            "def f():\n    def g():\n        y = 1\n",
+            [AnnotateLocal("f", "y", ann("int"))],
+            ["no assignment to 'y' in f"],
+            id="only-in-nested-def",
+        ),
+        pytest.param(
+            "def f():\n    y = z = 1\n",
+            [AnnotateLocal("f", "y", ann("int"))],
+            ["the first assignment to 'y' in f is a chained assignment"],
+            id="chained",
+        ),
+    ],
+)
+def test_annotate_local_noop(src: str, edits: list[Edit], reasons: list[str]) -> None:
+    check_noop(src, edits, reasons)
+
+
+# --------------------------------------------------------------------------- AnnotateEmpty
+
+EMPTY_CASES = [
+    pytest.param(
+        "import torch\n\ndef f(x):\n    out = []  # results\n    out = []\n    return out\n",
+        [AnnotateEmpty("f", "out", ann("List[int]", LIST))],
+        "import torch\nfrom typing import List\n\ndef f(x):\n    out = torch.jit.annotate(List[int], [])  # results\n"
+        "    out = []\n    return out\n",
+        id="list",
+    ),
+    pytest.param(
+        "import torch as th\nfrom typing import Dict\n\ndef f():\n    a = dict()\n    b = list()\n    c = {}\n",
+        [
+            AnnotateEmpty("f", "a", ann("Dict[str, th.Tensor]", DICT, TORCH)),
+            AnnotateEmpty("f", "b", ann("List[str]", LIST)),
+            AnnotateEmpty("f", "c", ann("Dict[str, int]", DICT)),
+        ],
+        "import torch as th\nfrom typing import Dict, List\n\ndef f():\n"
+        "    a = th.jit.annotate(Dict[str, th.Tensor], {})\n"
+        "    b = th.jit.annotate(List[str], [])\n"
+        "    c = th.jit.annotate(Dict[str, int], {})\n",
+        id="torch-alias-and-calls",
+    ),
+    pytest.param(
+        "from typing import List\n\ndef f():\n    d = {\"a\": [], 'b': []}\n    return d\n",
+        [AnnotateEmpty("f", "d", ann("List[int]", LIST), key="'b'")],
+        "from typing import List\nimport torch\n\ndef f():\n"
+        "    d = {\"a\": [], 'b': torch.jit.annotate(List[int], [])}\n    return d\n",
+        id="dict-key-adds-import-torch",
+    ),
+    pytest.param(
+        "import torch\nfrom typing import List\n\ndef f():\n    d = {\"a\": [], \"b\": []}\n",
+        [AnnotateEmpty("f", "d", ann("List[int]"), key="'a'"), AnnotateEmpty("f", "d", ann("List[str]"), key='"b"')],
+        "import torch\nfrom typing import List\n\ndef f():\n"
+        "    d = {\"a\": torch.jit.annotate(List[int], []), \"b\": torch.jit.annotate(List[str], [])}\n",
+        id="dict-both-keys",
+    ),
+    pytest.param(
+        dedent(
+            """\
+            import torch
+            from typing import List
+
+
+            class Net(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.cache = None
+                    self.cache = []
+            """
+        ),
+        [AnnotateEmpty("Net.__init__", "self.cache", ann("List[torch.Tensor]", LIST, TORCH))],
+        dedent(
+            """\
+            import torch
+            from typing import List
+
+
+            class Net(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.cache = None
+                    self.cache = torch.jit.annotate(List[torch.Tensor], [])
+            """
+        ),
+        id="self-attribute",
+    ),
+    pytest.param(
+        "import torch\n\ndef f():\n    out = torch.jit.annotate(List[str], [])\n",
+        [AnnotateEmpty("f", "out", ann("List[int]"))],
+        "import torch\n\ndef f():\n    out = torch.jit.annotate(List[int], [])\n",
+        id="retype-wrapped",
+    ),
+    pytest.param(
+        '"""Doc."""\n\ndef f():\n    out = []\n',
+        [AnnotateEmpty("f", "out", ann("List[int]", LIST))],
+        '"""Doc."""\nimport torch\nfrom typing import List\n\ndef f():\n    out = torch.jit.annotate(List[int], [])\n',
+        id="no-imports-yet",
+    ),
+    pytest.param(
+        "# header\nfrom __future__ import annotations\nimport torch.nn as nn\n\n# section\ndef f():\n    out = []\n",
+        [AnnotateEmpty("f", "out", ann("List[int]", LIST))],
+        "# header\nfrom __future__ import annotations\nimport torch.nn as nn\nimport torch\nfrom typing import List\n\n"
+        "# section\ndef f():\n    out = torch.jit.annotate(List[int], [])\n",
+        id="torch-nn-alias-does-not-bind-torch",
+    ),
+    pytest.param(
+        "import torch.nn\n\ndef f():\n    out = []\n",
+        [AnnotateEmpty("f", "out", ann("List[int]"))],
+        "import torch.nn\n\ndef f():\n    out = torch.jit.annotate(List[int], [])\n",
+        id="import-torch-nn-binds-torch",
+    ),
+]
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), EMPTY_CASES)
+def test_annotate_empty(src: str, edits: list[Edit], expected: str) -> None:
+    check(src, edits, expected)
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), EMPTY_CASES)
+def test_annotate_empty_twice(src: str, edits: list[Edit], expected: str) -> None:
+    check_twice(src, edits)
+
+
+@pytest.mark.parametrize(
+    ("src", "edits", "reasons"),
+    [
+        pytest.param(
+            "import torch\n\ndef f():\n    out = torch.jit.annotate(List[int], [])\n",
+            [AnnotateEmpty("f", "out", ann("List[int]"))],
+            ["already annotated"],
+            id="already",
+        ),
+        pytest.param(
+            "def f():\n    out = [1]\n",
+            [AnnotateEmpty("f", "out", ann("List[int]"))],
+            ["no assignment `out = []` / `out = {}` in f"],
+            id="not-empty",
+        ),
+        pytest.param(
+            "def f():\n    d = {'a': []}\n",
+            [AnnotateEmpty("f", "d", ann("List[int]"), key="'z'")],
+            ["no assignment `d = {'z': [], ...}` in f"],
+            id="no-such-key",
+        ),
+        pytest.param(
+            "def f():\n    pass\n",
+            [AnnotateEmpty("g", "d", ann("List[int]"))],
+            ["no function 'g'"],
+            id="missing-function",
+        ),
+    ],
+)
+def test_annotate_empty_noop(src: str, edits: list[Edit], reasons: list[str]) -> None:
+    check_noop(src, edits, reasons)
+
+
+# --------------------------------------------------------------------------- AnnotateAttribute
+
+MODULE_CLASS = dedent(
+    '''\
+    import torch
+    from typing import Optional
+
+
+    class Net(torch.nn.Module):
+        """Docstring."""
+
+        def __init__(self):
+            super().__init__()
+            self.state = None  # set later
+    '''
+)
+
+ATTRIBUTE_CASES = [
+    pytest.param(
+        MODULE_CLASS,
+        [AnnotateAttribute("Net", "state", ann("Optional[torch.Tensor]", OPTIONAL, TORCH))],
+        dedent(
+            '''\
+            import torch
+            from typing import Optional
+
+
+            class Net(torch.nn.Module):
+                """Docstring."""
+                state: Optional[torch.Tensor]
+
+                def __init__(self):
+                    super().__init__()
+                    self.state = None  # set later
+            '''
+        ),
+        id="after-docstring",
+    ),
+    pytest.param(
+        dedent(
+            """\
+            class Net(Module):
+                __constants__ = ["k"]
+                a: int
+                k = 3
+                # about init
+                def __init__(self):
+                    self.b = None
+            """
+        ),
+        [AnnotateAttribute("Net", "b", ann("Optional[int]", OPTIONAL)), AnnotateAttribute("Net", "c", ann("int"))],
+        dedent(
+            """\
+            from typing import Optional
+
+            class Net(Module):
+                __constants__ = ["k"]
+                a: int
+                b: Optional[int]
+                c: int
+                k = 3
+                # about init
+                def __init__(self):
+                    self.b = None
+            """
+        ),
+        id="after-existing-declarations",
+    ),
+    pytest.param(
+        "class Net(Module):\n    a: float = 1.0\n",
+        [AnnotateAttribute("Net", "a", ann("int"))],
+        "class Net(Module):\n    a: int = 1.0\n",
+        id="replace",
+    ),
+    pytest.param(
+        "class Outer:\n    class Inner:\n        # comment\n        def f(self):\n            pass\n",
+        [AnnotateAttribute("Outer.Inner", "x", ann("int"))],
+        "class Outer:\n    class Inner:\n        x: int\n        # comment\n        def f(self):\n            pass\n",
+        id="nested-class-before-def",
+    ),
+    pytest.param(
+        "class A:\n    pass\n\n\nclass B: pass  # empty\n",
+        [AnnotateAttribute("A", "x", ann("int")), AnnotateAttribute("B", "y", ann("int"))],
+        "class A:\n    x: int\n    pass\n\n\nclass B:  # empty\n    y: int\n    pass\n",
+        id="pass-only",
+    ),
+    pytest.param(
+        crlf("class A:\n\t'''Doc.'''\n\n\tdef f(self):\n\t\tpass\n"),
+        [AnnotateAttribute("A", "x", ann("int"))],
+        crlf("class A:\n\t'''Doc.'''\n\tx: int\n\n\tdef f(self):\n\t\tpass\n"),
+        id="crlf-tabs",
+    ),
+]
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), ATTRIBUTE_CASES)
+def test_annotate_attribute(src: str, edits: list[Edit], expected: str) -> None:
+    check(src, edits, expected)
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), ATTRIBUTE_CASES)
+def test_annotate_attribute_twice(src: str, edits: list[Edit], expected: str) -> None:
+    check_twice(src, edits)
+
+
+@pytest.mark.parametrize(
+    ("src", "edits", "reasons"),
+    [
+        pytest.param(
+            "class A:\n    x:  List[ int ]\n", [AnnotateAttribute("A", "x", ann("List[int]"))], ["already annotated"], id="already"
+        ),
+        pytest.param(
+            "class A:\n    pass\n", [AnnotateAttribute("B", "x", ann("int"))], ["no class 'B'"], id="missing-class"
+        ),
+        pytest.param(
+            "def f():\n    class A:\n        pass\n",
+            [AnnotateAttribute("A", "x", ann("int"))],
+            ["no class 'A'"],
+            id="class-in-function",
+        ),
+    ],
+)
+def test_annotate_attribute_noop(src: str, edits: list[Edit], reasons: list[str]) -> None:
+    check_noop(src, edits, reasons)
+
+
+# --------------------------------------------------------------------------- whole batches
+
+
+def test_mixed_batch_applies_in_order_and_reports_skips() -> None:
+    edits: list[Edit] = [
+        AnnotateParam("Net.forward", "mask", ann("Optional[torch.Tensor]", OPTIONAL, TORCH)),
+        AnnotateParam("Net.forward", "nope", ann("int")),
+        AnnotateReturn("Net.forward", ann("torch.Tensor", TORCH)),
+    ]
+    result = apply_edits(NET, edits)
+    assert result.applied == (edits[0], edits[2])
+    assert result.skipped == ((edits[1], "no parameter 'nope' in Net.forward"),)
+    assert "def forward(self, x, mask: Optional[torch.Tensor] = None) -> torch.Tensor:" in result.text
+
+
+def test_imports_only_for_applied_edits() -> None:
+    src = "def f(x: int):\n    pass\n"
+    edits: list[Edit] = [
+        AnnotateParam("f", "x", ann("int", OPTIONAL)),  # already: its import is not added
+        AnnotateParam("g", "x", ann("Optional[int]", OPTIONAL)),  # missing
+    ]
+    assert apply_edits(src, edits).text == src
+
+
+def test_star_import_covers_name() -> None:
+    src = "from typing import *\n\ndef f(x=None):\n    pass\n"
+    result = apply_edits(src, [AnnotateParam("f", "x", ann("Optional[int]", OPTIONAL))])
+    assert result.text == "from typing import *\n\ndef f(x: Optional[int] = None):\n    pass\n"
+
+
+def test_unparsable_source_raises() -> None:
+    with pytest.raises(SourceSyntaxError):
+        apply_edits("def f(:\n", [AnnotateReturn("f", ann("int"))])
+
+
+# --------------------------------------------------------------------------- golden cases
+
+CASES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "cases"
+OPT_TENSOR = ann("Optional[torch.Tensor]", OPTIONAL, TORCH)
+
+GOLDEN_EDITS: dict[str, list[Edit]] = {
+    "crlf_newlines": [AnnotateParam("CalibratedClassifier.forward", "temperature", OPT_TENSOR)],
+    "default_int": [AnnotateParam("Downsampler.pool", "kernel", ann("int"))],
+    "dict_of_empty_lists": [
+        AnnotateEmpty("NormRouter.forward", "routes", ann("List[int]", LIST), key='"small"'),
+        AnnotateEmpty("NormRouter.forward", "routes", ann("List[int]", LIST), key='"large"'),
+    ],
+    "empty_dict_str_int": [AnnotateEmpty("SignCounter.forward", "counts", ann("Dict[str, int]", DICT))],
+    "empty_list_attribute": [AnnotateAttribute("BranchRouter", "taken", ann("List[str]", LIST))],
+    "empty_list_float": [AnnotateEmpty("ActivationMonitor.forward", "stds", ann("List[float]", LIST))],
+    "empty_list_int": [AnnotateEmpty("Funnel.forward", "sizes", ann("List[int]", LIST))],
+    "empty_list_tuple": [
+        AnnotateEmpty("SpanTagger.forward", "spans", ann("List[Tuple[int, int]]", LIST, ImportName("typing", "Tuple")))
+    ],
+    "helper_float_params": [
+        AnnotateParam("cosine_scale", "progress", ann("float")),
+        AnnotateParam("cosine_scale", "floor", ann("float")),
+    ],
+    "optional_attribute_cache": [AnnotateAttribute("StreamingSmoother", "cache", OPT_TENSOR)],
+    "optional_local_int": [AnnotateLocal("EosDetector.forward", "first", ann("Optional[int]", OPTIONAL))],
+    "optional_local_tensor": [AnnotateLocal("GatedResidual.forward", "gate", OPT_TENSOR)],
+    "optional_param_mask": [AnnotateParam("MaskedPooler.forward", "mask", OPT_TENSOR)],
+    "param_int_range": [AnnotateParam("IterativeRefiner.forward", "steps", ann("int"))],
+    "param_str_compare": [AnnotateParam("Readout.forward", "reduction", ann("str"))],
+    "script_decorated_function": [AnnotateParam("relative_positions", "length", ann("int"))],
+    "submodules_two_errors": [
+        AnnotateLocal("Encoder.forward", "skip", OPT_TENSOR),
+        AnnotateParam("TopKHead.forward", "k", ann("int")),
+    ],
+    "tab_indented": [AnnotateAttribute("RecurrentState", "state", OPT_TENSOR)],
+    "tensor_imported_from_torch": [
+        AnnotateAttribute("KeyValueMemory", "memory", ann("Optional[Tensor]", OPTIONAL)),
+        AnnotateParam("KeyValueMemory.forward", "bias", ann("Optional[Tensor]", OPTIONAL)),
+    ],
+    "transformer_block": [
+        AnnotateParam("attention_scale", "head_dim", ann("int")),
+        AnnotateParam("attention_scale", "temperature", ann("float")),
+        AnnotateAttribute("SelfAttention", "last_attn", OPT_TENSOR),
+        AnnotateParam("SelfAttention.split_heads", "batch", ann("int")),
+        AnnotateParam("SelfAttention.split_heads", "seq", ann("int")),
+        AnnotateParam("SelfAttention.forward", "mask", OPT_TENSOR),
+        AnnotateParam("EncoderBlock.forward", "mask", OPT_TENSOR),
+    ],
+    "typing_already_imported": [AnnotateParam("MultiScalePool.forward", "weights", OPT_TENSOR)],
+}
+
+
+def _read(path: Path) -> str:
+    with path.open(newline="") as handle:  # keep CRLF as CRLF
+        return handle.read()
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN_EDITS))
+def test_golden_case(case: str) -> None:
+    """The edits the rules should emit turn input.py into expected.py, byte for byte."""
+    src, expected = _read(CASES_DIR / case / "input.py"), _read(CASES_DIR / case / "expected.py")
+    check(src, GOLDEN_EDITS[case], expected)
+    check_twice(src, GOLDEN_EDITS[case])
+
+
+def test_golden_cases_all_covered() -> None:
+    changed = {p.parent.name for p in CASES_DIR.glob("*/input.py") if _read(p) != _read(p.parent / "expected.py")}
+    assert changed <= set(GOLDEN_EDITS)
+
+
+@pytest.mark.parametrize(
+    ("existing", "added", "merged"),
+    [
+        pytest.param("from typing import List", ["Optional"], "from typing import List, Optional", id="append"),
+        pytest.param("from typing import Tuple", ["Optional"], "from typing import Optional, Tuple", id="prepend"),
+        pytest.param(
+            "from typing import List, Tuple", ["Optional", "Dict", "Union"],
+            "from typing import Dict, List, Optional, Tuple, Union", id="interleave",
+        ),
+        pytest.param(
+            "from typing import (\n    List,  # c\n    Tuple,\n)", ["Any", "Optional", "Union"],
+            "from typing import (\n    Any,\n    List,  # c\n    Optional,\n    Tuple,\n    Union,\n)",
+            id="parenthesized-one-per-line",
+        ),
+        pytest.param(
+            "from typing import (List,\n                    Tuple)", ["Optional"],
+            "from typing import (List,\n                    Optional,\n                    Tuple)",
+            id="hanging-indent",
+        ),
+    ],
+)
+def test_typing_import_merge_keeps_names_sorted(existing: str, added: list[str], merged: str) -> None:
+    text = f"Tuple[{', '.join(added)}]"
+    edit = AnnotateReturn("f", ann(text, *(ImportName("typing", name) for name in added)))
+    result = apply_edits(f"{existing}\n\ndef f():\n    pass\n", [edit])
+    assert result.text == f"{merged}\n\ndef f() -> {text}:\n    pass\n"

@@ -1,0 +1,244 @@
+"""The only writer: apply annotation Edits to a source text with libcst.
+
+Edits are addressed by qualname and symbol, never by line. Everything outside the
+edited nodes is kept byte-for-byte (comments, quotes, blank lines, tabs, CRLF). An
+edit whose target is missing, or whose annotation is already there, is reported in
+`skipped` with a one-line reason. Imports are added only for the edits actually
+applied, only for names the annotation reads and the file does not bind already, through
+LibCST's AddImportsVisitor (new lines at the end of the first import block, after a
+docstring / `from __future__`), with names merged into an existing `from m import ...`
+kept in sorted position (see AddImportsTransformer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+
+from tsannotate.records import (
+    AnnotateAttribute,
+    AnnotateEmpty,
+    AnnotateLocal,
+    AnnotateParam,
+    AnnotateReturn,
+    Edit,
+    ImportName,
+)
+from tsannotate.rewrite_edits import (
+    ALREADY,
+    annotate_attribute,
+    annotate_empty,
+    annotate_local,
+    annotate_param,
+    annotate_return,
+)
+from tsannotate.source_values import ModuleImports, SourceSyntaxError, module_imports, parse_module, root_names
+
+__all__ = ["ALREADY", "RewriteError", "RewriteResult", "SourceSyntaxError", "apply_edits"]
+
+
+class RewriteError(RuntimeError):
+    """Internal error: the rewritten text would not parse (a bug in tsannotate, not the user's)."""
+
+
+@dataclass(frozen=True)
+class RewriteResult:
+    text: str
+    applied: tuple[Edit, ...]
+    skipped: tuple[tuple[Edit, str], ...]  # edit + one-line reason
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied)
+
+
+FunctionRewrite = Callable[[cst.FunctionDef], "cst.FunctionDef | str"]
+ClassRewrite = Callable[[cst.ClassDef], "cst.ClassDef | str"]
+
+
+class _TargetTransformer(cst.CSTTransformer):
+    """Tracks the class path; functions are never entered (nested defs are not addressable)."""
+
+    def __init__(self, qualname: str) -> None:
+        super().__init__()
+        self.qualname = qualname
+        self.found = False
+        self.reason: str | None = None  # why the found target was left alone
+        self._class_path: list[str] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._class_path.append(node.name.value)
+        return True
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        is_target = ".".join(self._class_path) == self.qualname
+        self._class_path.pop()
+        if is_target and not self.found:
+            self.found = True
+            return self.rewrite_class(updated_node)
+        return updated_node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        qualname = ".".join([*self._class_path, updated_node.name.value])
+        if qualname == self.qualname and not self.found:
+            self.found = True
+            return self.rewrite_function(updated_node)
+        return updated_node
+
+    def rewrite_class(self, node: cst.ClassDef) -> cst.ClassDef:
+        return node
+
+    def rewrite_function(self, node: cst.FunctionDef) -> cst.FunctionDef:
+        return node
+
+
+class AnnotateFunctionTransformer(_TargetTransformer):
+    """Rewrites the first def named `qualname` ("Net.forward", "Outer.Inner.f", "helper")."""
+
+    def __init__(self, qualname: str, rewrite: FunctionRewrite) -> None:
+        super().__init__(qualname)
+        self._rewrite = rewrite
+
+    def rewrite_function(self, node: cst.FunctionDef) -> cst.FunctionDef:
+        result = self._rewrite(node)
+        if isinstance(result, str):
+            self.reason = result
+            return node
+        return result
+
+
+class AnnotateClassTransformer(_TargetTransformer):
+    """Rewrites the first class named `qualname` ("Net", "Outer.Inner")."""
+
+    def __init__(self, qualname: str, rewrite: ClassRewrite) -> None:
+        super().__init__(qualname)
+        self._rewrite = rewrite
+
+    def rewrite_class(self, node: cst.ClassDef) -> cst.ClassDef:
+        result = self._rewrite(node)
+        if isinstance(result, str):
+            self.reason = result
+            return node
+        return result
+
+
+def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str) -> tuple[_TargetTransformer, str]:
+    """The transformer for `edit`, and the reason to give if its target is not found."""
+    if isinstance(edit, AnnotateAttribute):
+        attr, cls_ann = edit.attr, ann
+        return (
+            AnnotateClassTransformer(edit.class_name, lambda c: annotate_attribute(c, attr, cls_ann)),
+            f"no class '{edit.class_name}'",
+        )
+    where = edit.function
+    rewrite: FunctionRewrite
+    if isinstance(edit, AnnotateParam):
+        param = edit.param
+        rewrite = lambda f: annotate_param(f, where, param, ann)  # noqa: E731
+    elif isinstance(edit, AnnotateReturn):
+        rewrite = lambda f: annotate_return(f, ann)  # noqa: E731
+    elif isinstance(edit, AnnotateLocal):
+        local = edit.name
+        rewrite = lambda f: annotate_local(f, where, local, ann)  # noqa: E731
+    else:
+        empty, key = edit.name, edit.key
+        rewrite = lambda f: annotate_empty(f, where, empty, ann, key, torch)  # noqa: E731
+    return AnnotateFunctionTransformer(where, rewrite), f"no function '{where}'"
+
+
+class AddImportsTransformer(AddImportsVisitor):
+    """LibCST's AddImportsVisitor, but names merged into an existing `from m import ...` go
+    in sorted position (`from typing import List` + Optional -> `List, Optional`) instead of
+    in front of the existing names; placement of new import lines is unchanged."""
+
+    def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
+        result = super().leave_ImportFrom(original_node, updated_node)
+        old, merged = updated_node.names, result.names
+        if isinstance(old, cst.ImportStar) or isinstance(merged, cst.ImportStar) or not old:
+            return result
+        added = len(merged) - len(old)
+        if added <= 0 or any(a is not b for a, b in zip(merged[added:], old)):
+            return result  # not the prepend we know how to re-place
+        names = list(old)
+        separator = _separator(names[0].comma) if len(names) > 1 else cst.MaybeSentinel.DEFAULT
+        for alias in merged[:added]:
+            key = _alias_name(alias)
+            index = next((i for i, a in enumerate(names) if _alias_name(a) > key), len(names))
+            if index == len(names):  # new last name: takes over the trailing comma, if any
+                names[-1], alias = names[-1].with_changes(comma=separator), alias.with_changes(comma=names[-1].comma)
+            else:
+                alias = alias.with_changes(comma=separator)
+            names.insert(index, alias)
+        return result.with_changes(names=names)
+
+
+def _separator(comma: cst.Comma | cst.MaybeSentinel) -> cst.Comma | cst.MaybeSentinel:
+    """The comma between two names, without any comment that followed it."""
+    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        return comma.with_changes(
+            whitespace_after=comma.whitespace_after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=())
+        )
+    return comma
+
+
+def _alias_name(alias: cst.ImportAlias) -> str:
+    return cst.Module([]).code_for_node(alias.name)
+
+
+def _needed(name: ImportName, ann: cst.BaseExpression, imports: ModuleImports) -> bool:
+    """Whether the annotation reads the name this import binds and the file does not bind it yet."""
+    binds = name.name or name.module.split(".")[0]
+    if binds not in root_names(ann) or binds in imports.bindings:
+        return False
+    return not (name.name and name.module in imports.star_modules)
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
+    """Apply `edits` in order to `text`; raises SourceSyntaxError if `text` does not parse."""
+    module = parse_module(text)
+    imports = module_imports(module)
+    style = imports.style()
+    torch_bound = bool(imports.local_names("torch"))
+    applied: list[Edit] = []
+    skipped: list[tuple[Edit, str]] = []
+    needed: list[ImportName] = []
+    for edit in edits:
+        try:
+            ann = cst.parse_expression(edit.annotation.text)
+        except cst.ParserSyntaxError:
+            skipped.append((edit, f"annotation {edit.annotation.text!r} is not a Python expression"))
+            continue
+        transformer, missing = _transformer(edit, ann, style.torch_alias)
+        updated = module.visit(transformer)
+        if not transformer.found:
+            skipped.append((edit, missing))
+        elif transformer.reason is not None:
+            skipped.append((edit, transformer.reason))
+        else:
+            module = updated
+            applied.append(edit)
+            needed.extend(i for i in edit.annotation.imports if _needed(i, ann, imports))
+            if isinstance(edit, AnnotateEmpty) and not torch_bound:
+                needed.append(ImportName("torch"))
+    if not applied:
+        return RewriteResult(text, (), tuple(skipped))
+    if needed:
+        context = CodemodContext()
+        for name in dict.fromkeys(needed):
+            AddImportsVisitor.add_needed_import(context, name.module, name.name or None)
+        module = AddImportsTransformer(context).transform_module(module)
+    out = module.code
+    try:
+        cst.parse_module(out)
+    except cst.ParserSyntaxError as err:
+        raise RewriteError(f"rewritten source does not parse: {err.message}") from err
+    return RewriteResult(out, tuple(applied), tuple(skipped))
