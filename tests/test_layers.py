@@ -1,0 +1,69 @@
+"""The architecture, checked by reading imports: torch only in the worker, libcst only in
+source/rewrite, records on the stdlib alone, rules free of I/O, nothing imports the CLI."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "tsannotate"
+MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
+
+TORCH_ALLOWED = {"worker/main.py", "worker/loader.py", "worker/jit.py", "worker/compare.py",
+                 "worker/targets.py", "worker/__main__.py", "worker/signatures.py"}
+LIBCST_ALLOWED = {"source.py", "source_values.py", "rewrite.py", "rewrite_edits.py"}
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(PACKAGE).as_posix()
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_rel)
+def test_torch_only_in_worker(path: Path) -> None:
+    uses_torch = any(n == "torch" or n.startswith("torch.") for n in _imports(path))
+    assert not uses_torch or _rel(path) in TORCH_ALLOWED, f"{_rel(path)} imports torch"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_rel)
+def test_libcst_only_in_source_and_rewrite(path: Path) -> None:
+    uses = any(n.split(".")[0] == "libcst" for n in _imports(path))
+    assert not uses or _rel(path) in LIBCST_ALLOWED, f"{_rel(path)} imports libcst"
+
+
+def test_records_is_stdlib_only() -> None:
+    assert not any(n.startswith("tsannotate") for n in _imports(PACKAGE / "records.py"))
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "rules").glob("*.py")), ids=_rel)
+def test_rules_do_no_io(path: Path) -> None:
+    allowed = {"tsannotate.records", "tsannotate.tstypes", "tsannotate", "tsannotate.rules",
+               "__future__", "collections.abc", "re", "types", "dataclasses"}
+    allowed |= {f"tsannotate.rules.{p.stem}" for p in (PACKAGE / "rules").glob("*.py")}
+    assert _imports(path) <= allowed, f"{_rel(path)} imports {_imports(path) - allowed}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_rel)
+def test_nothing_imports_cli(path: Path) -> None:
+    assert "tsannotate.cli" not in _imports(path) or _rel(path) == "__main__.py"
+
+
+def test_cli_help_does_not_import_torch() -> None:
+    code = ("import sys; from typer.testing import CliRunner; from tsannotate.cli import app; "
+            "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
+            "from tsannotate import loop, interactive, report; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
