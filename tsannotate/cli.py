@@ -9,7 +9,6 @@ trouble, worker crash or timeout); 123 internal error. This module never imports
 from __future__ import annotations
 
 import enum
-import sys
 import traceback
 from pathlib import Path
 from collections.abc import Callable
@@ -168,4 +167,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

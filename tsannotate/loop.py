@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from tsannotate import rules
 from tsannotate.records import (
@@ -33,11 +34,10 @@ class Options:
     decide: Callable[[Fix, str], bool] | None = None  # --interactive: accept this fix?
 
 
-class Scripter:
+class Scripter(Protocol):
     """Anything that scripts a pass's source: the worker client, in practice."""
 
-    def script(self, request: ScriptRequest) -> ScriptReport:  # pragma: no cover - protocol
-        raise NotImplementedError
+    def script(self, request: ScriptRequest) -> ScriptReport: ...
 
 
 def _key(d: Diagnostic) -> tuple[object, ...]:

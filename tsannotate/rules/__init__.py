@@ -20,13 +20,21 @@ from tsannotate.records import (
     Evidence,
     Fix,
 )
-from tsannotate.rules import empty_container, none_default, optional_attribute, optional_local, param_type
+from tsannotate.rules import (
+    empty_attribute,
+    empty_container,
+    none_default,
+    optional_attribute,
+    optional_local,
+    param_type,
+)
 
 RULES: tuple[ModuleType, ...] = (
     # Compiler errors first: each names a symptom exactly.
     optional_local,  # TS002
     optional_attribute,  # TS003
-    empty_container,  # TS004
+    empty_container,  # TS004 — before TS006: a named element type beats the default guess
+    empty_attribute,  # TS006
     param_type,  # TS005 — before TS001: an int parameter defaulting to None is Optional[int]
     # Evidence from compiled signatures (the model scripts but would fail when called).
     none_default,  # TS001

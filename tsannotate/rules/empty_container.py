@@ -40,39 +40,40 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
         func = function_of(diag, source)
         if wanted is None or func is None:
             continue
-        fix = _fix_for(diag.symbol.strip(), wanted, func, source)
-        if fix is not None:
-            title, edit = fix
+        for title, edit in _fixes_for(diag.symbol.strip(), wanted, func, source):
             yield Fix(CODE, title, cite(diag), edit, location=diag.location)
 
 
-def _fix_for(symbol: str, wanted: TSType, func: FunctionFacts, source: SourceIndex
-             ) -> tuple[str, AnnotateEmpty | AnnotateAttribute] | None:
+def _fixes_for(symbol: str, wanted: TSType, func: FunctionFacts, source: SourceIndex
+               ) -> list[tuple[str, AnnotateEmpty | AnnotateAttribute]]:
     ann = annotation(wanted, source)
     if symbol.startswith("self."):
         attr = symbol.removeprefix("self.")
         if not attr.isidentifier() or func.class_name is None:
-            return None
+            return []
         here = [a for a in source.attributes
                 if a.function == func.qualname and a.attr == attr and a.value in _EMPTY]
         if here:
-            return (f"annotate empty `{symbol}` in {func.qualname} as {ann.text}",
-                    AnnotateEmpty(func.qualname, symbol, ann))
-        return (f"annotate attribute `{attr}` of {func.class_name} as {ann.text}",
-                AnnotateAttribute(func.class_name, attr, ann))
+            return [(f"annotate empty `{symbol}` in {func.qualname} as {ann.text}",
+                     AnnotateEmpty(func.qualname, symbol, ann))]
+        return [(f"annotate attribute `{attr}` of {func.class_name} as {ann.text}",
+                 AnnotateAttribute(func.class_name, attr, ann))]
     keyed = _KEYED.match(symbol)
     if keyed:
+        # Every value of a dict literal must have one type, so when one key's empty list
+        # needs a type, all of them do: annotating only the key the compiler names makes
+        # the dict a Dict[str, Union[...]] and the error moves, it does not go away.
         name, key = keyed.group(1), keyed.group(2).strip()
         for a in source.locals:
             if (a.function == func.qualname and a.name == name
                     and a.value is ValueKind.DICT_OF_EMPTY_LISTS and key in a.dict_keys):
-                return (f"annotate `{name}[{key}]` in {func.qualname} as {ann.text}",
-                        AnnotateEmpty(func.qualname, name, ann, key=key))
-        return None
+                return [(f"annotate `{name}[{k}]` in {func.qualname} as {ann.text}",
+                         AnnotateEmpty(func.qualname, name, ann, key=k)) for k in a.dict_keys]
+        return []
     if not symbol.isidentifier():
-        return None
+        return []
     for a in source.locals:
         if a.function == func.qualname and a.name == symbol and a.value in _EMPTY:
-            return (f"annotate empty `{symbol}` in {func.qualname} as {ann.text}",
-                    AnnotateEmpty(func.qualname, symbol, ann))
-    return None
+            return [(f"annotate empty `{symbol}` in {func.qualname} as {ann.text}",
+                     AnnotateEmpty(func.qualname, symbol, ann))]
+    return []

@@ -1,0 +1,45 @@
+"""TS006 — class-level annotation for an attribute that is an empty list or dict.
+
+What it does: `self.names = []` in `__init__` → a class-level `names: List[Tensor]` first
+(TorchScript's own default element type); if the model then uses other elements, the next
+pass's compiler error ("Could not match type str to t ... previously matched to type
+Tensor" on `self.names`) makes TS004 replace it with the real element type.
+Why: TorchScript infers module attribute types from their values, and an empty list or
+dict has no element to infer from ("failed to convert Python type: 'list' ... Its type
+was inferred; try adding a type annotation for the attribute").
+Fix safety: safe — class-level annotations do not change eager behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix, ValueKind
+from tsannotate.rules._common import annotation, cite, function_of
+from tsannotate.tstypes import TENSOR, TSType
+
+CODE = "TS006"
+_DEFAULTS = {
+    ValueKind.EMPTY_LIST: TSType("List", (TENSOR,)),
+    ValueKind.EMPTY_DICT: TSType("Dict", (TSType("str"), TENSOR)),
+}
+
+
+def fixes(evidence: Evidence) -> Iterator[Fix]:
+    source = evidence.source
+    for diag in evidence.diagnostics:
+        if diag.kind is not DiagnosticKind.ATTRIBUTE_CONVERSION or not diag.symbol:
+            continue
+        func = function_of(diag, source)
+        class_name = diag.owner if diag.owner and source.cls(diag.owner) else (
+            func.class_name if func else None)
+        if class_name is None:
+            continue
+        values = {a.value for a in source.attributes
+                  if a.class_name == class_name and a.attr == diag.symbol}
+        if len(values) != 1 or (value := values.pop()) not in _DEFAULTS:
+            continue
+        ann = annotation(_DEFAULTS[value], source)
+        yield Fix(CODE, f"annotate attribute `{diag.symbol}` of {class_name} as {ann.text}",
+                  cite(diag), AnnotateAttribute(class_name, diag.symbol, ann),
+                  location=diag.location)

@@ -1,0 +1,250 @@
+"""Load one pass's source as a fresh module, without touching the file on disk.
+
+TorchScript caches compiled classes and functions by qualified name
+(`__torch__.<module>.<Class>`) for the life of the process, so re-scripting an edited
+class under the same module name can compile stale source. Every request therefore
+executes the source as a new module, `__tsannotate_g<N>__.<stem>`, and also registers
+it under its real import name (`mypkg.model`) so a probe doing `from mypkg.model import
+Net` sees the edited text. The source comes from the request; it is compiled with the
+real path as filename and placed in `linecache`, where `inspect.getsource` (which
+TorchScript uses) finds it, so compiler errors cite the user's path and lines.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import linecache
+import os
+import sys
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from tsannotate.records import ScriptRequest
+from tsannotate.worker.errors import LoadFailed, compile_source, import_failure
+
+_counter = 0
+
+
+@dataclass
+class ImportScriptError:
+    """`torch.jit.script` applied at import time (to a class, a module...) raised."""
+
+    target: str
+    exc: Exception
+
+
+@dataclass
+class Loaded:
+    path: str
+    module: types.ModuleType
+    real_name: str
+    scripted_functions: list[Callable[..., Any]] = field(default_factory=list)
+    import_script_error: ImportScriptError | None = None
+    renames: dict[str, str] = field(default_factory=dict)  # fresh module name → real name
+
+    @property
+    def fresh_name(self) -> str:
+        return self.module.__name__
+
+    def defined_here(self, obj: object) -> bool:
+        return getattr(obj, "__module__", None) == self.fresh_name
+
+    def scrub(self, text: str) -> str:
+        """Replace the fresh module names in compiler text by the real ones."""
+        for fresh, real in self.renames.items():
+            text = text.replace(fresh, real)
+        return text
+
+
+class Restore:
+    """Undo every global change a load makes (sys.path, sys.modules, linecache, attributes)."""
+
+    def __init__(self) -> None:
+        self.path = list(sys.path)
+        self.modules: dict[str, types.ModuleType | None] = {}
+        self.attrs: list[tuple[object, str, object]] = []
+        self.lines: dict[str, object] = {}
+
+    def module(self, name: str, module: types.ModuleType) -> None:
+        self.modules.setdefault(name, sys.modules.get(name))
+        sys.modules[name] = module
+
+    def attr(self, owner: object, name: str, value: object) -> None:
+        self.attrs.append((owner, name, getattr(owner, name, _MISSING)))
+        setattr(owner, name, value)
+
+    def source(self, path: str, text: str) -> None:
+        self.lines.setdefault(path, linecache.cache.get(path, _MISSING))
+        lines = text.splitlines(keepends=True)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        linecache.cache[path] = (len(text), None, lines, path)  # mtime None: checkcache keeps it
+
+    def undo(self) -> None:
+        sys.path[:] = self.path
+        for name, previous in self.modules.items():
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
+        for owner, name, value in reversed(self.attrs):
+            if value is _MISSING:
+                try:
+                    delattr(owner, name)
+                except AttributeError:
+                    pass
+            else:
+                setattr(owner, name, value)
+        for path, entry in self.lines.items():
+            if entry is _MISSING:
+                linecache.cache.pop(path, None)
+            else:
+                linecache.cache[path] = entry  # type: ignore[assignment]
+
+
+_MISSING = object()
+
+
+@contextmanager
+def loading(request: ScriptRequest) -> Iterator[tuple[Loaded, Restore]]:
+    """Load the request's model source; undo the global changes when the block ends.
+
+    Raises LoadFailed for a syntax error or an exception while importing.
+    """
+    global _counter
+    _counter += 1
+    restore = Restore()
+    try:
+        yield _load(request, _counter, restore), restore
+    finally:
+        restore.undo()
+
+
+def import_name(path: str) -> tuple[str, str]:
+    """(dotted import name, sys.path root) of a file, walking up through packages."""
+    directory, filename = os.path.split(path)
+    stem = os.path.splitext(filename)[0]
+    parts = [] if stem == "__init__" else [stem]
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
+    return ".".join(parts) or stem, directory
+
+
+def add_path(directory: str) -> None:
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+
+
+def _load(request: ScriptRequest, generation: int, restore: Restore) -> Loaded:
+    path = os.path.abspath(request.model_path)
+    code = compile_source(request.source, path, "model")
+    real_name, root = import_name(path)
+    add_path(root)
+    add_path(os.path.dirname(path))
+    recorder = _Recorder()
+    parent_name, _, leaf = real_name.rpartition(".")
+    with recorder:
+        parent = _import_parent(parent_name, path) if parent_name else None
+    fresh = f"__tsannotate_g{generation}__.{leaf}"
+    module = types.ModuleType(fresh)
+    module.__file__ = path
+    is_package = os.path.basename(path) == "__init__.py"
+    module.__package__ = real_name if is_package else parent_name
+    if is_package:
+        module.__path__ = [os.path.dirname(path)]
+    restore.module(fresh, module)
+    if _same_file(sys.modules.get(real_name), path):  # never shadow another module
+        restore.module(real_name, module)
+    home = os.path.dirname(os.path.dirname(path) if is_package else path)
+    if parent is not None and _is_parent(parent, home):
+        restore.attr(parent, leaf, module)
+    restore.source(path, request.source)
+    loaded = Loaded(path, module, real_name, renames={fresh: real_name})
+    try:
+        with recorder:
+            exec(code, module.__dict__)
+    except (Exception, SystemExit) as exc:
+        failed = recorder.failure
+        if failed is not None and failed.exc is exc:
+            loaded.import_script_error = failed
+            return loaded
+        raise LoadFailed(import_failure(exc, path, "model")) from None
+    loaded.scripted_functions = [f for f in recorder.functions if loaded.defined_here(f)]
+    _rebind_reexports(real_name, module, restore)
+    return loaded
+
+
+def _import_parent(name: str, path: str) -> types.ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except (Exception, SystemExit) as exc:
+        raise LoadFailed(import_failure(exc, path, "model's package")) from None
+
+
+def _is_parent(package: types.ModuleType, directory: str) -> bool:
+    return directory in [os.path.abspath(p) for p in getattr(package, "__path__", ())]
+
+
+def _rebind_reexports(real_name: str, module: types.ModuleType, restore: Restore) -> None:
+    """`from .model import Net` in a package `__init__` bound the on-disk Net: rebind it.
+
+    So a probe doing `from mypkg import Net` gets this pass's class too.
+    """
+    parts = real_name.split(".")
+    for i in range(1, len(parts)):
+        package = sys.modules.get(".".join(parts[:i]))
+        if package is None:
+            continue
+        for name, value in list(vars(package).items()):
+            if getattr(value, "__module__", None) == real_name and name in vars(module):
+                restore.attr(package, name, vars(module)[name])
+
+
+def _same_file(module: types.ModuleType | None, path: str) -> bool:
+    """True when `module` is absent or was loaded from `path` (the on-disk version)."""
+    if module is None:
+        return True
+    existing = getattr(module, "__file__", None)
+    return isinstance(existing, str) and os.path.abspath(existing) == path
+
+
+class _Recorder:
+    """Stand-in for `torch.jit.script` while user modules execute.
+
+    A decorated free function would compile at import time; instead it is recorded as
+    a target and returned unchanged. Anything else goes to the real `torch.jit.script`;
+    if that raises, the failure is remembered so it can be reported as a compile error.
+    """
+
+    def __init__(self) -> None:
+        self.functions: list[Callable[..., Any]] = []
+        self.failure: ImportScriptError | None = None
+        self._real: Callable[..., Any] | None = None
+
+    def __enter__(self) -> _Recorder:
+        self._real = torch.jit.script
+        setattr(torch.jit, "script", self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._real is not None
+        setattr(torch.jit, "script", self._real)
+
+    def __call__(self, obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if inspect.isfunction(obj) and not args and not kwargs:
+            self.functions.append(obj)
+            return obj
+        assert self._real is not None
+        try:
+            return self._real(obj, *args, **kwargs)
+        except Exception as exc:
+            name = getattr(obj, "__name__", None) or type(obj).__name__
+            self.failure = ImportScriptError(name, exc)
+            raise

@@ -1,0 +1,120 @@
+"""The worker process: import torch once, then answer ScriptRequests until the pipe closes.
+
+Started by `tsannotate.worker.client.Worker` as `python -m tsannotate.worker REQ_FD REP_FD`.
+Its stdout and stderr belong to user code and go to the client's log file; requests
+and replies travel over the two pipe descriptors. Whatever goes wrong inside a
+request becomes a ScriptReport: the process only dies if user code kills it.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import sys
+import threading
+import time
+import traceback
+import warnings
+from dataclasses import replace
+
+from tsannotate.records import LoadError, LoadFailure, ScriptReport, ScriptRequest
+from tsannotate.worker import protocol
+
+
+def main(argv: list[str]) -> int:
+    request_fd, reply_fd = int(argv[0]), int(argv[1])
+    faulthandler.enable()  # a segfault leaves a Python traceback in the log
+    _exit_with_parent()
+    _quiet_torch()
+    import torch
+
+    protocol.send(reply_fd, ("ready", os.getpid(), str(torch.__version__)))
+    while True:
+        try:
+            request = protocol.receive(request_fd)
+        except protocol.ChannelClosed:
+            return 0
+        reply = handle(request)
+        try:
+            protocol.send(reply_fd, reply)
+        except protocol.ChannelClosed:
+            return 0
+        except Exception as exc:  # something unpicklable slipped into the report
+            protocol.send(reply_fd, _internal_error(exc, reply.seconds))
+
+
+def handle(request: object) -> ScriptReport:
+    """Load, find targets, script; never raises."""
+    import torch
+
+    began = time.perf_counter()
+    cwd, grad = os.getcwd(), torch.is_grad_enabled()
+    try:
+        if not isinstance(request, ScriptRequest):
+            raise TypeError(f"expected a ScriptRequest, got {type(request).__name__}")
+        report = _handle(request)
+    except (Exception, SystemExit) as exc:
+        report = _internal_error(exc, 0.0)
+    finally:
+        torch.set_grad_enabled(grad)
+        try:
+            os.chdir(cwd)
+        except OSError:
+            pass
+    return replace(report, seconds=time.perf_counter() - began)
+
+
+def _handle(request: ScriptRequest) -> ScriptReport:
+    from tsannotate.worker.jit import script_targets
+    from tsannotate.worker.errors import LoadFailed
+    from tsannotate.worker.loader import loading
+    from tsannotate.worker.targets import Found, find_targets
+
+    try:
+        with loading(request) as (loaded, restore):
+            found = Found()
+            if loaded.import_script_error is None:
+                found = find_targets(loaded, request, restore)
+            results = script_targets(loaded, found.targets)
+    except LoadFailed as exc:
+        return ScriptReport(load_error=exc.error)
+    return ScriptReport(
+        targets=tuple(results.targets),
+        diagnostics=tuple(results.diagnostics),
+        signatures=tuple(results.signatures),
+        notes=tuple(found.notes + results.notes),
+    )
+
+
+def _internal_error(exc: BaseException, seconds: float) -> ScriptReport:
+    return ScriptReport(
+        load_error=LoadError(
+            LoadFailure.CRASH,
+            f"internal error in the tsannotate worker: {type(exc).__name__}: {exc}"
+            .splitlines()[0][:300] + " — this is a tsannotate bug; please report it with the details",
+            "".join(traceback.format_exception(exc)).rstrip("\n"),
+        ),
+        seconds=seconds,
+    )
+
+
+def _quiet_torch() -> None:
+    warnings.filterwarnings("ignore", message=r"Failed to initialize NumPy", category=UserWarning)
+    warnings.filterwarnings("ignore", message=r"`torch\.jit\.", category=DeprecationWarning)
+
+
+def _exit_with_parent() -> None:
+    """If the CLI dies while user code spins, don't linger as an orphan."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="tsannotate-parent-watch", daemon=True).start()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1:]))
