@@ -1,0 +1,182 @@
+"""The command line through typer's CliRunner: exit codes, diff on stdout, messages on stderr."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tsannotate.cli import app
+
+CASES = Path(__file__).resolve().parent.parent / "fixtures" / "cases"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _case(tmp_path: Path, case: str, name: str = "input.py") -> Path:
+    path = tmp_path / "model.py"
+    shutil.copyfile(CASES / case / name, path)
+    return path
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("tsannotate ")
+
+
+def test_fix_reviews_without_writing(runner: CliRunner, tmp_path: Path) -> None:
+    path = _case(tmp_path, "transformer_block")
+    before = path.read_bytes()
+    result = runner.invoke(app, ["fix", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("--- a/")
+    assert "+    def forward(self, x, mask: Optional[torch.Tensor] = None):" in result.stdout
+    assert "TS005 annotate parameter `temperature` of attention_scale as float" in result.stderr
+    assert "because" in result.stderr and "model.py:" in result.stderr
+    assert "would script after 7 fixes" in result.stderr.splitlines()[-1]
+    assert path.read_bytes() == before
+
+
+def test_fix_apply_writes_expected_then_nothing(runner: CliRunner, tmp_path: Path) -> None:
+    path = _case(tmp_path, "empty_dict_str_int")
+    result = runner.invoke(app, ["fix", str(path), "--apply"])
+    assert result.exit_code == 0, result.stderr
+    assert path.read_bytes() == (CASES / "empty_dict_str_int" / "expected.py").read_bytes()
+    assert "now scripts: 1 fix in 1 pass; wrote" in result.stderr
+    again = runner.invoke(app, ["fix", str(path), "--apply"])
+    assert again.exit_code == 0
+    assert again.stdout == ""
+    assert "already scripts" in again.stderr
+
+
+def test_fix_on_scriptable_model_exits_zero(runner: CliRunner, tmp_path: Path) -> None:
+    path = _case(tmp_path, "already_scriptable")
+    result = runner.invoke(app, ["fix", str(path)])
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "already scripts; nothing to change" in result.stderr
+
+
+def test_fix_json(runner: CliRunner, tmp_path: Path) -> None:
+    path = _case(tmp_path, "optional_local_tensor")
+    result = runner.invoke(app, ["fix", str(path), "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["scripts"] is True and data["written"] is False
+    assert [f["code"] for f in data["fixes"]] == ["TS002"]
+    assert data["fixes"][0]["safety"] == "safe"
+
+
+TWO_ERRORS = """\
+import torch
+from torch import nn
+
+
+class Gate(nn.Module):
+    def forward(self, x):
+        g = None
+        if x.sum() > 0:
+            g = torch.sigmoid(x)
+        return x if g is None else x * g
+
+
+class Counter(nn.Module):
+    def forward(self, x):
+        sizes = []
+        sizes.append(x.shape[0])
+        return x * len(sizes)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gate = Gate()
+        self.counter = Counter()
+
+    def forward(self, x):
+        return self.counter(self.gate(x))
+"""
+
+
+def test_check_lists_independent_errors_of_one_pass(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "model.py"
+    path.write_text(TWO_ERRORS)
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert [line.split(": ", 1)[0].rsplit(":", 2)[-2] for line in lines] == ["9", "16"], lines
+    assert " TS002 Variable 'g' previously had type NoneType" in lines[0]
+    assert " TS004 " in lines[1]
+    assert all(line.startswith(str(path) + ":") for line in lines)
+    assert "fails to script (2 errors)" in result.stderr
+
+
+def test_check_json_and_clean_model(runner: CliRunner, tmp_path: Path) -> None:
+    path = _case(tmp_path, "param_int_range")
+    data = json.loads(runner.invoke(app, ["check", str(path), "--format", "json"]).stdout)
+    assert data["scripts"] is False
+    assert data["diagnostics"][0]["code"] == "TS005"
+    assert data["diagnostics"][0]["line"] > 0
+    clean = _case(tmp_path, "param_int_range", "expected.py")
+    assert runner.invoke(app, ["check", str(clean)]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(b"def f(:\n", "SyntaxError", id="syntax-error"),
+        pytest.param(b"import torch\nraise ValueError('boom')\n", "ValueError: boom", id="import-error"),
+        pytest.param(b"x = 'caf\xe9'\n", "not UTF-8", id="not-utf8"),
+        pytest.param(b"import torch\nx = 1\n", "no nn.Module", id="no-target"),
+    ],
+)
+def test_bad_input_exits_2_and_leaves_file(runner: CliRunner, tmp_path: Path, content: bytes,
+                                           message: str) -> None:
+    path = tmp_path / "model.py"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["fix", str(path), "--apply"])
+    assert result.exit_code == 2, result.stderr
+    assert message in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert path.read_bytes() == content
+
+
+def test_missing_file(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["check", str(tmp_path / "nope.py")])
+    assert result.exit_code == 2
+    assert "no such file" in result.stderr
+
+
+def test_unfixable_error_is_explained(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "model.py"
+    path.write_text(
+        "import torch\nfrom torch import nn\n\n\nclass Net(nn.Module):\n"
+        "    def forward(self, x, **kwargs):\n        return x\n")
+    result = runner.invoke(app, ["fix", str(path), "--apply"])
+    assert result.exit_code == 1
+    assert "model.py:6:" in result.stderr
+    assert "TS020" in result.stderr and "needs a refactor" in result.stderr
+    assert "still fails to script (1 error left)" in result.stderr
+
+
+def test_interactive_reject_keeps_file(runner: CliRunner, tmp_path: Path) -> None:
+    path = _case(tmp_path, "optional_local_tensor")
+    before = path.read_bytes()
+    result = runner.invoke(app, ["fix", str(path), "--interactive", "--apply"], input="n\n")
+    assert "Apply this fix?" in result.stderr
+    assert result.exit_code == 1
+    assert path.read_bytes() == before
+
+
+def test_interactive_accept_writes(runner: CliRunner, tmp_path: Path) -> None:
+    path = _case(tmp_path, "optional_local_tensor")
+    result = runner.invoke(app, ["fix", str(path), "--interactive", "--apply"], input="y\n")
+    assert result.exit_code == 0, result.stderr
+    assert path.read_bytes() == (CASES / "optional_local_tensor" / "expected.py").read_bytes()
