@@ -98,10 +98,14 @@ def _needed(found: str, expected: str) -> str:
 def _operand(v: jt.Variant, frame: jt.Frame | None, index: int | None) -> str | None:
     if frame is None or index is None:
         return None
-    ops = jt.operands(frame.span, frame.after, bool(v.params) and v.params[0].name == "self")
+    method = bool(v.params) and v.params[0].name == "self"
+    module_call = method and v.name == "forward" and not frame.span.rstrip().endswith(".forward")
+    ops = jt.operands(frame.span, frame.after, method and not module_call)
     if ops is None:
         return None
     positional, keywords = ops
+    if module_call:  # `layer(x, mask)` calls layer.forward: the module itself is `self`
+        positional = ["<module>", *positional]
     if index < len(v.params) and v.params[index].name in keywords:
         return keywords[v.params[index].name]
     return positional[index] if index < len(positional) else None
