@@ -241,7 +241,12 @@ def annotate_attribute(cls: cst.ClassDef, attr: str, ann: cst.BaseExpression) ->
                 changed = small.with_changes(annotation=_annotation(small.annotation, ann))
                 return cst.ensure_type(cls.deep_replace(small, changed), cst.ClassDef)
     declaration = cst.SimpleStatementLine([cst.AnnAssign(cst.Name(attr), cst.Annotation(ann))])
-    lines.insert(_insert_at(lines), declaration)  # one new line; the following keeps its blank lines
+    at = _insert_at(lines)
+    lines.insert(at, declaration)
+    after = lines[at + 1] if at + 1 < len(lines) else None
+    if isinstance(after, (cst.FunctionDef, cst.ClassDef)) and not after.leading_lines:
+        # a blank line between the class's declarations and its first method (PEP 8)
+        lines[at + 1] = after.with_changes(leading_lines=[cst.EmptyLine()])
     if isinstance(block, cst.IndentedBlock):
         return cls.with_changes(body=block.with_changes(body=lines))
     suite = cst.ensure_type(block, cst.SimpleStatementSuite)
