@@ -246,7 +246,7 @@ def annotate_attribute(cls: cst.ClassDef, attr: str, ann: cst.BaseExpression) ->
     after = lines[at + 1] if at + 1 < len(lines) else None
     if isinstance(after, (cst.FunctionDef, cst.ClassDef)) and not after.leading_lines:
         # a blank line between the class's declarations and its first method (PEP 8)
-        lines[at + 1] = after.with_changes(leading_lines=[cst.EmptyLine()])
+        lines[at + 1] = after.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
     if isinstance(block, cst.IndentedBlock):
         return cls.with_changes(body=block.with_changes(body=lines))
     suite = cst.ensure_type(block, cst.SimpleStatementSuite)
