@@ -593,6 +593,12 @@ ATTRIBUTE_CASES = [
         id="pass-only",
     ),
     pytest.param(
+        "class A(Module):\n    def __init__(self):\n        self.c = None\n",
+        [AnnotateAttribute("A", "c", ann("int"))],
+        "class A(Module):\n    c: int\n\n    def __init__(self):\n        self.c = None\n",
+        id="blank-line-before-first-method",
+    ),
+    pytest.param(
         crlf("class A:\n\t'''Doc.'''\n\n\tdef f(self):\n\t\tpass\n"),
         [AnnotateAttribute("A", "x", ann("int"))],
         crlf("class A:\n\t'''Doc.'''\n\tx: int\n\n\tdef f(self):\n\t\tpass\n"),
