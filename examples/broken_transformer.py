@@ -8,7 +8,8 @@ It runs fine in eager mode:
 but ``torch.jit.script(model)`` fails: nothing here is unscriptable, the compiler
 just needs a few type annotations.  Fix it with
 
-    tsannotate examples/broken_transformer.py
+    tsannotate fix examples/broken_transformer.py           # review the diff
+    tsannotate fix examples/broken_transformer.py --apply   # write it
 """
 import math
 

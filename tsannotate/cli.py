@@ -98,7 +98,8 @@ def check(
             typer.echo(report.diagnostic_line(d))
         for note in outcome.notes:
             _err(f"note: {note}")
-        verdict = "scripts" if outcome.scripts else f"fails to script ({len(outcome.remaining)} errors)"
+        n = len(outcome.remaining)
+        verdict = "scripts" if outcome.scripts else f"fails to script ({n} error{'s' if n != 1 else ''})"
         _err(f"{report.shown(outcome.path)}: {verdict}")
     raise typer.Exit(EXIT_OK if outcome.scripts else EXIT_CHANGES)
 
@@ -147,7 +148,7 @@ def _print_fix(outcome: Outcome, written: bool) -> None:
     for note in outcome.notes:
         _err(f"note: {note}")
     if not outcome.scripts:
-        for line in report.remaining_lines(outcome):
+        for line in report.remaining_lines(outcome, written):
             _err(line)
     _err(report.summary(outcome, written))
 

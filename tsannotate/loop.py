@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from tsannotate import rules
+from tsannotate.lines import relocate, to_original
 from tsannotate.records import (
     Diagnostic,
     Evidence,
@@ -96,9 +97,14 @@ class Loop:
             candidates = [f for f in candidates if self.accept(f, current)]
             if not candidates:
                 break
+            scripted = current
             current, report, applied, backed_out = self.try_fixes(current, report, candidates)
-            passes.append(PassRecord(len(passes) + 1, report.diagnostics, tuple(applied),
-                                     tuple(backed_out), time.perf_counter() - pass_started))
+            mapper = to_original(original, scripted)  # fixes cite the pass's source: show the user's lines
+            passes.append(PassRecord(
+                len(passes) + 1, report.diagnostics,
+                tuple(replace(f, location=relocate(f.location, self.path, mapper)) for f in applied),
+                tuple(replace(f, location=relocate(f.location, self.path, mapper)) for f in backed_out),
+                time.perf_counter() - pass_started))
             if not applied:
                 break
         return Outcome(

@@ -8,7 +8,10 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from dataclasses import replace
 from typing import Any
+
+from tsannotate.lines import relocate, to_original
 
 from tsannotate.records import Diagnostic, DiagnosticKind, Fix, Location, Outcome, Safety
 
@@ -62,14 +65,8 @@ def unified_diff(outcome: Outcome) -> str:
 
 def fix_line(fix: Fix) -> str:
     safety = "" if fix.safety is Safety.SAFE else f" [{fix.safety.value}]"
-    return f"{fix.code} {fix.title}{safety}\n    because {_relative_reason(fix.reason)}"
-
-
-def _relative_reason(reason: str) -> str:
-    head, sep, rest = reason.partition(":")
-    if sep and os.path.isabs(head):
-        return shown(head) + sep + rest
-    return reason
+    place = f"{where(fix.location)}: " if fix.location else ""
+    return f"{fix.code} {fix.title}{safety}\n    because {place}{fix.reason}"
 
 
 def explain(outcome: Outcome) -> list[str]:
@@ -102,10 +99,13 @@ def _target_names(outcome: Outcome) -> str:
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def remaining_lines(outcome: Outcome) -> list[str]:
-    """Each error left, at path:line, with why no fix was found."""
+def remaining_lines(outcome: Outcome, written: bool) -> list[str]:
+    """Each error left, at path:line, with why no fix was found. Lines are the written
+    file's when it was written, else the original file's (the proposal exists nowhere)."""
+    mapper = (lambda line: line) if written else to_original(outcome.original, outcome.final)
     out = []
     for d in outcome.remaining:
+        d = replace(d, location=relocate(d.location, outcome.path, mapper))
         out.append(f"{diagnostic_line(d)}\n    no automatic fix: {_why_unfixed(d)}")
     return out
 
@@ -145,7 +145,7 @@ def to_json(outcome: Outcome, written: bool) -> str:
 
 
 def _fix_json(fix: Fix, number: int) -> dict[str, Any]:
-    return {"code": fix.code, "title": fix.title, "reason": _relative_reason(fix.reason),
+    return {"code": fix.code, "title": fix.title, "reason": fix.reason,
             "safety": fix.safety.value, "pass": number,
             "location": where(fix.location) if fix.location else None}
 

@@ -50,5 +50,5 @@ def usable(text: str | None) -> TSType | None:
 
 
 def cite(diag: Diagnostic) -> str:
-    """The evidence line of a fix's reason: where the compiler said what."""
-    return f"{diag.where()}: {diag.message}"
+    """The evidence of a fix's reason: what the compiler said (the fix's location says where)."""
+    return diag.message

@@ -36,7 +36,7 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
             yield Fix(
                 CODE,
                 f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
-                f"{source.path}:{func.first_line}: `{param.name}=None` compiles as a plain "
+                f"`{param.name}=None` compiles as a plain "
                 f"{seen} (TorchScript assumes unannotated parameters are Tensors), so the "
                 f"scripted {func.qualname} fails when called with None",
                 AnnotateParam(func.qualname, param.name, ann),
