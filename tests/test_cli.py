@@ -182,3 +182,56 @@ def test_interactive_accept_writes(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["fix", str(path), "--interactive", "--apply"], input="y\n")
     assert result.exit_code == 0, result.stderr
     assert path.read_bytes() == (CASES / "optional_local_tensor" / "expected.py").read_bytes()
+
+
+BREAKS_ANOTHER_TARGET = """\
+import torch
+from torch import nn
+
+
+def scale(x, f):
+    return x * f
+
+
+class A(nn.Module):
+    def forward(self, x):
+        return scale(x, 2.0)
+
+
+class B(nn.Module):
+    def forward(self, x):
+        return scale(x, torch.ones(3, 3))
+
+
+def probe():
+    x = torch.ones(3, 3)
+    return [(A(), [(x,)]), (B(), [(x,)])]
+"""
+
+
+def test_fix_that_breaks_another_target_is_backed_out(runner: CliRunner, tmp_path: Path) -> None:
+    """`f: float` makes A compile, but B (which passes a Tensor) then fails when called:
+    the fix is backed out, said so, and the file is not written."""
+    path = tmp_path / "model.py"
+    path.write_text(BREAKS_ANOTHER_TARGET)
+    result = runner.invoke(app, ["fix", str(path), "--apply"])
+    assert result.exit_code == 1
+    assert "backed out: TS005 annotate parameter `f` of scale as float" in result.stderr
+    assert "A, B still fail to script (1 error left)" in result.stderr
+    assert path.read_text() == BREAKS_ANOTHER_TARGET
+
+
+def test_probe_in_another_file_sees_each_pass_and_is_never_edited(runner: CliRunner, tmp_path: Path) -> None:
+    package = tmp_path / "mypkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    model = package / "model.py"
+    shutil.copyfile(CASES / "optional_param_mask" / "input.py", model)
+    probe_text = ("import torch\nfrom mypkg.model import probe as model_probe\n\n\n"
+                  "def probe():\n    return model_probe()\n")
+    probe_file = tmp_path / "tests_probe.py"
+    probe_file.write_text(probe_text)
+    result = runner.invoke(app, ["fix", str(model), "--apply", "--probe", f"{probe_file}:probe"])
+    assert result.exit_code == 0, result.stderr
+    assert model.read_bytes() == (CASES / "optional_param_mask" / "expected.py").read_bytes()
+    assert probe_file.read_text() == probe_text

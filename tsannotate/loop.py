@@ -55,12 +55,16 @@ def _badness(report: ScriptReport) -> tuple[int, int, int]:
 
 
 def _worse(new: ScriptReport, old: ScriptReport) -> bool:
-    """A pass is worse when it breaks loading, fails more targets or adds diagnostics,
-    and when it leaves the diagnostics exactly as they were (the fix did nothing)."""
+    """A pass is worse when it breaks loading, breaks a target that compiled, fails more
+    targets or adds diagnostics, and when it leaves the diagnostics exactly as they were
+    (the fix did nothing)."""
     if new.scripts:
         return False
     if _badness(new) > _badness(old):
         return True
+    clean_before = {t.name for t in old.targets if t.scripted} - {d.target for d in old.diagnostics}
+    if any(d.target in clean_before for d in new.diagnostics):
+        return True  # a target that compiled (and called) cleanly no longer does: a new error
     return {_key(d) for d in new.diagnostics} == {_key(d) for d in old.diagnostics}
 
 

@@ -70,8 +70,14 @@ def fix_line(fix: Fix) -> str:
 
 
 def explain(outcome: Outcome) -> list[str]:
-    """One entry per applied fix: its code, what it does and the evidence behind it."""
-    return [fix_line(f) for f in outcome.fixes]
+    """One entry per applied fix: its code, what it does and the evidence behind it; then
+    each fix that was tried and backed out."""
+    lines = [fix_line(f) for f in outcome.fixes]
+    for p in outcome.passes:
+        for f in p.backed_out:
+            lines.append(f"backed out: {fix_line(f)}\n    (applying it made scripting worse: "
+                         "a target that compiled failed, or errors were added; nothing of it is written)")
+    return lines
 
 
 def summary(outcome: Outcome, written: bool) -> str:
@@ -80,16 +86,20 @@ def summary(outcome: Outcome, written: bool) -> str:
     passes = len(outcome.passes)
     fixes = f"{n} fix{'es' if n != 1 else ''} in {passes} pass{'es' if passes != 1 else ''}"
     if outcome.scripts and not outcome.changed:
-        return f"{name} already scripts; nothing to change"
+        return f"{name} already {_verb(outcome, 'scripts', 'script')}; nothing to change"
     if outcome.scripts:
         if written:
-            return f"{name} now scripts: {fixes}; wrote {shown(outcome.path)}"
+            return f"{name} now {_verb(outcome, 'scripts', 'script')}: {fixes}; wrote {shown(outcome.path)}"
         return f"{name} would script after {fixes}; run with --apply to write {shown(outcome.path)}"
     remaining = len(outcome.remaining)
-    head = f"{name} still fails to script ({remaining} error{'s' if remaining != 1 else ''} left"
+    head = f"{name} still {_verb(outcome, 'fails', 'fail')} to script ({remaining} error{'s' if remaining != 1 else ''} left"
     if n:
         head += f" after {fixes}" + ("; wrote the fixes found" if written else "")
     return head + ")"
+
+
+def _verb(outcome: Outcome, one: str, many: str) -> str:
+    return many if len(outcome.targets) > 1 else one
 
 
 def _target_names(outcome: Outcome) -> str:
