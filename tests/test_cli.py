@@ -235,3 +235,49 @@ def test_probe_in_another_file_sees_each_pass_and_is_never_edited(runner: CliRun
     assert result.exit_code == 0, result.stderr
     assert model.read_bytes() == (CASES / "optional_param_mask" / "expected.py").read_bytes()
     assert probe_file.read_text() == probe_text
+
+
+HANGS = """\
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        return x
+
+
+def probe():
+    while True:
+        pass
+"""
+
+SEGFAULTS = """\
+import ctypes
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        return x
+
+
+def probe():
+    ctypes.string_at(0)  # reads address 0: SIGSEGV
+"""
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    pytest.param(HANGS, "did not finish within 3", id="probe-hangs"),
+    pytest.param(SEGFAULTS, "SIGSEGV", id="segfault"),
+])
+def test_worker_trouble_exits_2_and_leaves_file(runner: CliRunner, tmp_path: Path, content: str,
+                                                message: str) -> None:
+    path = tmp_path / "model.py"
+    path.write_text(content)
+    result = runner.invoke(app, ["fix", str(path), "--apply", "--timeout", "3"])
+    assert result.exit_code == 2, result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: ") and message in first, first
+    assert path.read_text() == content
