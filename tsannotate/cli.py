@@ -12,15 +12,19 @@ import enum
 import traceback
 from pathlib import Path
 from collections.abc import Callable
-from typing import Annotated, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
 
 import typer
 
 from tsannotate import __version__, report
 from tsannotate.files import InputError, SourceFile, check_parses, read_source, write_atomic
-from tsannotate.interactive import Reviewer
-from tsannotate.loop import Loop, Options
 from tsannotate.records import Outcome
+
+if TYPE_CHECKING:
+    from tsannotate.loop import Options
+
+# The loop, the rewriter and the worker client are imported inside the commands: libcst
+# alone costs ~0.25 s, and `tsannotate --help` should not pay for it.
 
 T = TypeVar("T")
 EXIT_OK, EXIT_CHANGES, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 123
@@ -67,6 +71,9 @@ def fix(
     format: FormatOpt = Format.text,
 ) -> None:
     """Propose (and with --apply, write) the annotations that make the model script."""
+    from tsannotate.interactive import Reviewer
+    from tsannotate.loop import Options
+
     reviewer = Reviewer(path) if interactive else None
     options = Options(max_passes=max_passes, probe=probe, timeout=timeout,
                       decide=reviewer.decide if reviewer else None)
@@ -90,6 +97,8 @@ def check(
     format: FormatOpt = Format.text,
 ) -> None:
     """Script the model and print what fails (path:line:col: TSxxx message); change nothing."""
+    from tsannotate.loop import Options
+
     _, outcome = _run(path, Options(max_passes=0, probe=probe, timeout=timeout))
     if format is Format.json:
         typer.echo(report.to_json(outcome, written=False))
@@ -108,6 +117,7 @@ def _run(path: Path, options: Options) -> tuple[SourceFile, Outcome]:
     def work() -> tuple[SourceFile, Outcome]:
         source = read_source(path)
         check_parses(path, source.text)
+        from tsannotate.loop import Loop
         from tsannotate.worker.client import Worker  # the worker client, never torch itself
 
         with Worker(timeout=options.timeout) as worker:
