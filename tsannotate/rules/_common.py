@@ -49,6 +49,18 @@ def usable(text: str | None) -> TSType | None:
     return t
 
 
+def value_beside_none(types: tuple[str, ...]) -> TSType | None:
+    """For a (before, after) pair where one side is NoneType, the other side's type,
+    if an annotation can say it: ("NoneType", "Tensor") → Tensor."""
+    if len(types) != 2:
+        return None
+    before, after = (tstypes.try_parse(t) for t in types)
+    if before is None or after is None or before.is_none == after.is_none:
+        return None
+    value = after if before.is_none else before
+    return value if tstypes.is_expressible(value) else None
+
+
 def cite(diag: Diagnostic) -> str:
     """The evidence of a fix's reason: what the compiler said (the fix's location says where)."""
     return diag.message

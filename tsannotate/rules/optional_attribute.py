@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from tsannotate import tstypes
 from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix
-from tsannotate.rules._common import annotation, cite, function_of, usable
+from tsannotate.rules._common import annotation, cite, function_of, value_beside_none
 
 CODE = "TS003"
 
@@ -25,18 +25,8 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
     for diag in evidence.diagnostics:
         if diag.kind is not DiagnosticKind.ATTRIBUTE_TYPE_CHANGED or not diag.symbol:
             continue
-        if len(diag.types) != 2:
-            continue
-        expected, got = (usable(t) or tstypes.try_parse(t) for t in diag.types)
-        if expected is None or got is None:
-            continue
-        if expected.is_none:
-            value = got
-        elif got.is_none:
-            value = expected
-        else:
-            continue
-        if not tstypes.is_expressible(value):
+        value = value_beside_none(diag.types)
+        if value is None:
             continue
         func = function_of(diag, source)
         class_name = diag.owner or (func.class_name if func else None)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from tsannotate import tstypes
 from tsannotate.records import AnnotateLocal, AnnotateParam, DiagnosticKind, Evidence, Fix
-from tsannotate.rules._common import annotation, cite, function_of, usable
+from tsannotate.rules._common import annotation, cite, function_of, value_beside_none
 
 CODE = "TS002"
 
@@ -23,16 +23,9 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
     for diag in evidence.diagnostics:
         if diag.kind is not DiagnosticKind.VARIABLE_TYPE_CHANGED or not diag.symbol:
             continue
-        if len(diag.types) != 2:
-            continue
-        before, after = (usable(t) or tstypes.try_parse(t) for t in diag.types)
-        if before is None or after is None or not (before.is_none or after.is_none):
-            continue
-        value = after if before.is_none else before
-        if value.is_none or not tstypes.is_expressible(value):
-            continue
+        value = value_beside_none(diag.types)
         func = function_of(diag, source)
-        if func is None:
+        if value is None or func is None:
             continue
         ann = annotation(tstypes.optional(value), source)
         param = func.param(diag.symbol)
