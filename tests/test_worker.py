@@ -6,7 +6,6 @@ timeout tests make it restart, and the tests after them check that it does.
 
 from __future__ import annotations
 
-import itertools
 import subprocess
 import sys
 import textwrap
@@ -25,7 +24,6 @@ from tsannotate.records import (
 )
 from tsannotate.worker import Worker
 
-_generation = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +41,7 @@ def write(path: Path, text: str) -> Path:
 def script(worker: Worker, path: Path, source: str | None = None,
            probe: str | None = None) -> ScriptReport:
     text = path.read_text() if source is None else textwrap.dedent(source).lstrip("\n")
-    return worker.script(ScriptRequest(str(path), text, probe=probe, generation=next(_generation)))
+    return worker.script(ScriptRequest(str(path), text, probe=probe))
 
 
 def line_of(text: str, needle: str) -> int:

@@ -73,14 +73,11 @@ class Loop:
         self.path = path
         self.scripter = scripter
         self.options = options
-        self.generation = 0
         self.tried: set[tuple[str, object]] = set()  # fixes applied or backed out: never again
 
     def script(self, source: str) -> ScriptReport:
-        self.generation += 1
         return self.scripter.script(ScriptRequest(
-            model_path=self.path, source=source, probe=self.options.probe,
-            generation=self.generation))
+            model_path=self.path, source=source, probe=self.options.probe))
 
     def run(self, original: str) -> Outcome:
         started = time.perf_counter()

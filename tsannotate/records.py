@@ -116,7 +116,6 @@ class ScriptRequest:
     model_path: str  # absolute path of the file being fixed
     source: str  # the current (possibly edited, not yet written) text of that file
     probe: str | None = None  # "path.py:callable", or None to look in the model file
-    generation: int = 0  # distinct per pass: gives a fresh module name
 
 
 @dataclass(frozen=True)
