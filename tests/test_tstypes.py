@@ -78,3 +78,26 @@ def test_render_name_already_imported_needs_no_import() -> None:
                                           ("Dict[str, number]", False), ("Optional[Tensor]", True)])
 def test_is_expressible(text: str, ok: bool) -> None:
     assert tstypes.is_expressible(tstypes.parse(text)) is ok
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "joined"),
+    [
+        pytest.param("List[Unknown]", "List[int]", "List[int]", id="empty-list-takes-filled"),
+        pytest.param("Dict[Unknown, Unknown]", "Dict[str, List[int]]", "Dict[str, List[int]]", id="empty-dict"),
+        pytest.param("List[int]", "List[float]", "List[float]", id="elementwise"),
+        pytest.param("Tuple[int, Tensor]", "Tuple[NoneType, Tensor]", "Tuple[Optional[int], Tensor]", id="tuple"),
+        pytest.param("Optional[int]", "NoneType", "Optional[int]", id="optional-none"),
+        pytest.param("Optional[List[Unknown]]", "List[int]", "Optional[List[int]]", id="optional-elementwise"),
+        pytest.param("Union[int, str]", "str", "Union[int, str]", id="union-absorbs"),
+    ],
+)
+def test_join_containers(a: str, b: str, joined: str) -> None:
+    assert str(tstypes.join(tstypes.parse(a), tstypes.parse(b))) == joined
+
+
+def test_join_all_and_unknown_is_not_expressible() -> None:
+    t = tstypes.join_all(tstypes.parse(x) for x in ["NoneType", "Tensor", "NoneType"])
+    assert str(t) == "Optional[Tensor]"
+    assert tstypes.join_all([]) == tstypes.UNKNOWN
+    assert not tstypes.is_expressible(tstypes.parse("List[Unknown]"))

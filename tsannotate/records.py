@@ -86,6 +86,33 @@ class CompiledSignature:
     returns: str
 
 
+class Role(enum.Enum):
+    """What an observed value was, in the function (or class) it was seen in."""
+
+    ARG = "arg"  # a parameter's value at call time
+    RETURN = "return"  # the return value
+    LOCAL = "local"  # a local variable's value at a return
+    ATTR = "attr"  # a module attribute's value before or after a method call
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The types the eager probe run saw for one symbol, joined across every value.
+
+    `type` is a TorchScript type in typing spelling ("Optional[Tensor]", "List[int]",
+    "Dict[str, List[float]]"); an empty container whose elements were never seen has
+    "Unknown" inside ("List[Unknown]"). Empty `type` means no TorchScript type holds what
+    was seen, and `note` says why ("a Python object of type Config", "mixes int and str").
+    """
+
+    qualname: str  # "Net.forward", "helper"; for ATTR the class: "Net"
+    name: str  # parameter, local or attribute name; "" for RETURN
+    role: Role
+    type: str
+    count: int = 1  # values seen
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class TargetResult:
     name: str  # "Net", "helper"
@@ -125,6 +152,7 @@ class ScriptReport:
     targets: tuple[TargetResult, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     signatures: tuple[CompiledSignature, ...] = ()
+    observations: tuple[Observation, ...] = ()  # from the eager probe run; empty without a probe
     load_error: LoadError | None = None
     notes: tuple[str, ...] = ()  # non-fatal, for people: "probe raised ...; compiler-only mode"
     seconds: float = 0.0
@@ -343,6 +371,11 @@ class Evidence:
     source: SourceIndex
     diagnostics: tuple[Diagnostic, ...] = ()
     signatures: tuple[CompiledSignature, ...] = ()
+    observations: tuple[Observation, ...] = ()
+
+    def observed(self, qualname: str, name: str, role: Role) -> Observation | None:
+        return next((o for o in self.observations
+                     if o.qualname == qualname and o.name == name and o.role is role), None)
 
 
 # --------------------------------------------------------------------------- outcome

@@ -8,6 +8,7 @@ two dialects (`List[int]` in messages, `int[]` / `Tensor?` / `Dict(str, t)` in s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tsannotate.records import Annotation, ImportName, ImportStyle
@@ -39,6 +40,7 @@ class TSType:
 
 TENSOR = TSType("Tensor")
 NONE = TSType("NoneType")
+UNKNOWN = TSType("Unknown")  # the element type of an empty container nobody filled
 
 
 class TypeParseError(ValueError):
@@ -144,18 +146,38 @@ def optional(t: TSType) -> TSType:
 
 
 def join(a: TSType, b: TSType) -> TSType:
-    """The least type holding both: None + T → Optional[T]; equal → itself; else Union."""
-    if a == b:
+    """The least type holding both: None + T → Optional[T]; an empty container's Unknown
+    element takes the other side's; containers join element-wise; int + float → float;
+    anything else → Union (which `is_expressible` may still reject)."""
+    if a == b or b == UNKNOWN:
         return a
+    if a == UNKNOWN:
+        return b
+    if (a.name == b.name and a.name in ("List", "Dict", "Tuple") and len(a.args) == len(b.args)
+            and (a.name != "Dict" or a.args[0] == b.args[0] or UNKNOWN in (a.args[0], b.args[0]))):
+        return TSType(a.name, tuple(join(x, y) for x, y in zip(a.args, b.args)))
     if a.is_none:
         return optional(b)
     if b.is_none:
         return optional(a)
-    if a.is_optional and a.args[0] == b or b.is_optional and b.args[0] == a:
-        return a if a.is_optional else b
+    if a.is_optional and b.is_optional:
+        return optional(join(a.args[0], b.args[0]))
+    if a.is_optional or b.is_optional:
+        opt, other = (a, b) if a.is_optional else (b, a)
+        return optional(join(opt.args[0], other))
     if {a.name, b.name} == {"int", "float"}:
         return TSType("float")
-    return TSType("Union", (a, b))
+    members = [*(a.args if a.name == "Union" else (a,)), *(b.args if b.name == "Union" else (b,))]
+    unique = tuple(dict.fromkeys(members))
+    return unique[0] if len(unique) == 1 else TSType("Union", unique)
+
+
+def join_all(types: Iterable[TSType]) -> TSType:
+    """Join of every type; Unknown for none at all."""
+    result = UNKNOWN
+    for t in types:
+        result = join(result, t)
+    return result
 
 
 def is_expressible(t: TSType) -> bool:
