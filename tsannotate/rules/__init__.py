@@ -8,6 +8,7 @@ the same symbol, the earlier rule in `RULES` wins.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import ModuleType
 
 from tsannotate.records import (
@@ -41,13 +42,24 @@ RULES: tuple[ModuleType, ...] = (
 )
 
 def plan(evidence: Evidence) -> tuple[Fix, ...]:
-    """Every rule's proposals, one per edited symbol, in rule order."""
+    """Every rule's proposals, one per edited symbol, in rule order. When evidence
+    disagrees (the compiler names one type, the probe saw another), the first proposal
+    wins and its reason says what the other evidence suggested."""
     chosen: dict[tuple[str, ...], Fix] = {}
     for rule in RULES:
         for fix in rule.fixes(evidence):
             slot = _slot(fix.edit) if fix.edit is not None else (fix.code, fix.title)
-            chosen.setdefault(slot, fix)
+            first = chosen.setdefault(slot, fix)
+            if first is not fix and _annotation_of(fix) != _annotation_of(first) \
+                    and _annotation_of(fix) not in first.reason:
+                chosen[slot] = replace(first, reason=f"{first.reason} (but {fix.reason}, "
+                                                     f"which suggests {_annotation_of(fix)})")
     return tuple(chosen.values())
+
+
+def _annotation_of(fix: Fix) -> str:
+    edit = fix.edit
+    return edit.annotation.text if edit is not None else ""
 
 
 def _slot(edit: Edit) -> tuple[str, ...]:

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from tsannotate import tstypes
-from tsannotate.records import Annotation, Diagnostic, FunctionFacts, SourceIndex
+from tsannotate.records import (
+    Annotation,
+    AttributeAssignment,
+    Diagnostic,
+    Evidence,
+    FunctionFacts,
+    LocalAssignment,
+    Observation,
+    SourceIndex,
+)
 from tsannotate.tstypes import TSType
 
 
@@ -64,3 +73,62 @@ def value_beside_none(types: tuple[str, ...]) -> TSType | None:
 def cite(diag: Diagnostic) -> str:
     """The evidence of a fix's reason: what the compiler said (the fix's location says where)."""
     return diag.message
+
+
+# --------------------------------------------------------------------------- runtime evidence
+
+_UNCOMPILED = ("ignore", "unused")
+
+
+def compiled_functions(source: SourceIndex) -> list[FunctionFacts]:
+    """Functions TorchScript may compile: everything but @torch.jit.ignore/unused ones."""
+    return [f for f in source.functions
+            if not any(d.rsplit(".", 1)[-1] in _UNCOMPILED for d in f.decorators)]
+
+
+def observed_type(obs: Observation | None) -> TSType | None:
+    """What the probe saw, when it is one TorchScript type (Unknown elements excluded)."""
+    if obs is None or not obs.type:
+        return None
+    t = tstypes.try_parse(obs.type)
+    if t is None or not tstypes.is_expressible(t):
+        return None
+    return t
+
+
+def without_none(t: TSType) -> TSType:
+    """Optional[T] → T; anything else unchanged."""
+    return t.args[0] if t.is_optional and t.args else t
+
+
+def first_assignments(source: SourceIndex) -> list[LocalAssignment]:
+    """Each local's first assignment in its function (source order), unannotated ones only."""
+    seen: set[tuple[str, str]] = set()
+    firsts: list[LocalAssignment] = []
+    for a in sorted(source.locals, key=lambda a: (a.function, a.line)):
+        key = (a.function, a.name)
+        if key in seen:
+            continue
+        seen.add(key)
+        if not a.annotated:
+            firsts.append(a)
+    return firsts
+
+
+def saw(obs: Observation, t: TSType) -> str:
+    """The evidence line of a fix from the probe."""
+    calls = f"{obs.count} value{'s' if obs.count != 1 else ''}"
+    what = {"arg": f"passed `{obs.name}`", "local": f"left local `{obs.name}`",
+            "attr": f"left attribute `{obs.name}`", "return": "returned"}[obs.role.value]
+    return f"the probe run {what} as {t} ({calls} seen in {obs.qualname})"
+
+
+def init_attributes(source: SourceIndex) -> list[AttributeAssignment]:
+    """`self.x = ...` in a class's own `__init__`, for attributes the class body does not
+    already annotate."""
+    out = []
+    for a in source.attributes:
+        cls = source.cls(a.class_name)
+        if a.function == f"{a.class_name}.__init__" and cls is not None and cls.annotation(a.attr) is None:
+            out.append(a)
+    return out

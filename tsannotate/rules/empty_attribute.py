@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix, ValueKind
-from tsannotate.rules._common import annotation, cite, function_of
+from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix, Location, Role, ValueKind
+from tsannotate.rules._common import annotation, cite, function_of, init_attributes, observed_type, saw
 from tsannotate.tstypes import TENSOR, TSType
 
 CODE = "TS006"
@@ -26,6 +26,27 @@ _DEFAULTS = {
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
+    yield from _from_probe(evidence)
+    yield from _from_compiler(evidence)
+
+
+def _from_probe(evidence: Evidence) -> Iterator[Fix]:
+    """An attribute that `__init__` sets to `[]`/`{}`, with the element types the probe saw."""
+    source = evidence.source
+    for a in init_attributes(source):
+        if a.value not in _DEFAULTS:
+            continue
+        obs = evidence.observed(a.class_name, a.attr, Role.ATTR)
+        seen = observed_type(obs)
+        if obs is None or seen is None or seen.name != _DEFAULTS[a.value].name:
+            continue
+        ann = annotation(seen, source)
+        yield Fix(CODE, f"annotate attribute `{a.attr}` of {a.class_name} as {ann.text}",
+                  saw(obs, seen) + "; TorchScript cannot infer an empty container's type",
+                  AnnotateAttribute(a.class_name, a.attr, ann), location=Location(source.path, a.line))
+
+
+def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
     source = evidence.source
     for diag in evidence.diagnostics:
         if diag.kind is not DiagnosticKind.ATTRIBUTE_CONVERSION or not diag.symbol:

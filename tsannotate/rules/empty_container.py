@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from tsannotate import tstypes
 from tsannotate.records import (
     AnnotateAttribute,
     AnnotateEmpty,
@@ -20,18 +21,62 @@ from tsannotate.records import (
     Evidence,
     Fix,
     FunctionFacts,
+    Location,
+    Role,
     SourceIndex,
     ValueKind,
 )
-from tsannotate.rules._common import annotation, cite, function_of, usable
+from tsannotate.rules._common import (
+    annotation,
+    cite,
+    compiled_functions,
+    first_assignments,
+    function_of,
+    observed_type,
+    saw,
+    usable,
+)
 from tsannotate.tstypes import TSType
 
 CODE = "TS004"
 _EMPTY = (ValueKind.EMPTY_LIST, ValueKind.EMPTY_DICT)
+# What TorchScript assumes for `[]` / `{}` / a dict of `[]`s: no annotation needed.
+_DEFAULTS = (TSType("List", (tstypes.TENSOR,)), TSType("Dict", (TSType("str"), tstypes.TENSOR)),
+             TSType("Dict", (TSType("str"), TSType("List", (tstypes.TENSOR,)))))
 _KEYED = re.compile(r"^([A-Za-z_]\w*)\[(.+)\]$")
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
+    yield from _from_compiler(evidence)
+    yield from _from_probe(evidence)
+
+
+def _from_probe(evidence: Evidence) -> Iterator[Fix]:
+    """An empty `[]`/`{}` local the probe saw filled with non-Tensor elements."""
+    source = evidence.source
+    compiled = {f.qualname for f in compiled_functions(source)}
+    for first in first_assignments(source):
+        if first.function not in compiled or first.value not in _EMPTY + (ValueKind.DICT_OF_EMPTY_LISTS,):
+            continue
+        obs = evidence.observed(first.function, first.name, Role.LOCAL)
+        seen = observed_type(obs)
+        if obs is None or seen is None or seen in _DEFAULTS:
+            continue
+        if first.value is ValueKind.EMPTY_LIST and seen.name == "List" or \
+                first.value is ValueKind.EMPTY_DICT and seen.name == "Dict":
+            ann = annotation(seen, source)
+            yield Fix(CODE, f"annotate empty `{first.name}` in {first.function} as {ann.text}",
+                      saw(obs, seen), AnnotateEmpty(first.function, first.name, ann),
+                      location=Location(source.path, first.line))
+        elif first.value is ValueKind.DICT_OF_EMPTY_LISTS and seen.name == "Dict" and len(seen.args) == 2:
+            ann = annotation(seen.args[1], source)
+            for key in first.dict_keys:
+                yield Fix(CODE, f"annotate `{first.name}[{key}]` in {first.function} as {ann.text}",
+                          saw(obs, seen), AnnotateEmpty(first.function, first.name, ann, key=key),
+                          location=Location(source.path, first.line))
+
+
+def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
     source = evidence.source
     for diag in evidence.diagnostics:
         if diag.kind is not DiagnosticKind.EMPTY_CONTAINER or not diag.symbol or not diag.types:

@@ -13,13 +13,38 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tsannotate import tstypes
-from tsannotate.records import AnnotateParam, Evidence, Fix, Location, ValueKind
-from tsannotate.rules._common import annotation, usable
+from tsannotate.records import AnnotateParam, Evidence, Fix, Location, Role, ValueKind
+from tsannotate.rules._common import annotation, compiled_functions, observed_type, saw, usable, without_none
 
 CODE = "TS001"
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
+    yield from _from_probe(evidence)
+    yield from _from_signatures(evidence)
+
+
+def _from_probe(evidence: Evidence) -> Iterator[Fix]:
+    """A Tensor parameter the probe saw as None (or that defaults to None) → Optional[Tensor]."""
+    source = evidence.source
+    for func in compiled_functions(source):
+        for param in func.params:
+            if param.annotation is not None or param.star:
+                continue
+            obs = evidence.observed(func.qualname, param.name, Role.ARG)
+            seen = observed_type(obs)
+            if obs is None or seen is None or without_none(seen) != tstypes.TENSOR:
+                continue
+            if not (seen.is_optional or param.default_kind is ValueKind.NONE):
+                continue
+            ann = annotation(tstypes.optional(tstypes.TENSOR), source)
+            yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+                      saw(obs, seen) + "; unannotated, TorchScript would take it for a plain Tensor",
+                      AnnotateParam(func.qualname, param.name, ann),
+                      location=Location(source.path, func.first_line))
+
+
+def _from_signatures(evidence: Evidence) -> Iterator[Fix]:
     source = evidence.source
     for sig in evidence.signatures:
         func = source.function(sig.qualname)

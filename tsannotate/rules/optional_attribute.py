@@ -14,13 +14,43 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tsannotate import tstypes
-from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix
-from tsannotate.rules._common import annotation, cite, function_of, value_beside_none
+from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix, Location, Role, ValueKind
+from tsannotate.rules._common import (
+    annotation,
+    cite,
+    function_of,
+    init_attributes,
+    observed_type,
+    saw,
+    value_beside_none,
+    without_none,
+)
 
 CODE = "TS003"
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
+    yield from _from_compiler(evidence)
+    yield from _from_probe(evidence)
+
+
+def _from_probe(evidence: Evidence) -> Iterator[Fix]:
+    """An attribute set to None in `__init__` that the probe saw holding a T."""
+    source = evidence.source
+    for a in init_attributes(source):
+        if a.value is not ValueKind.NONE:
+            continue
+        obs = evidence.observed(a.class_name, a.attr, Role.ATTR)
+        seen = observed_type(obs)
+        if obs is None or seen is None or without_none(seen).is_none:
+            continue
+        ann = annotation(tstypes.optional(without_none(seen)), source)
+        yield Fix(CODE, f"annotate attribute `{a.attr}` of {a.class_name} as {ann.text}",
+                  saw(obs, seen) + ", but `__init__` sets it to None",
+                  AnnotateAttribute(a.class_name, a.attr, ann), location=Location(source.path, a.line))
+
+
+def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
     source = evidence.source
     for diag in evidence.diagnostics:
         if diag.kind is not DiagnosticKind.ATTRIBUTE_TYPE_CHANGED or not diag.symbol:

@@ -12,13 +12,58 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tsannotate import tstypes
-from tsannotate.records import AnnotateLocal, AnnotateParam, DiagnosticKind, Evidence, Fix
-from tsannotate.rules._common import annotation, cite, function_of, value_beside_none
+from tsannotate.records import (
+    AnnotateLocal,
+    AnnotateParam,
+    DiagnosticKind,
+    Evidence,
+    Fix,
+    Location,
+    Role,
+    ValueKind,
+)
+from tsannotate.rules._common import (
+    annotation,
+    cite,
+    compiled_functions,
+    first_assignments,
+    function_of,
+    observed_type,
+    saw,
+    value_beside_none,
+    without_none,
+)
 
 CODE = "TS002"
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
+    yield from _from_compiler(evidence)
+    yield from _from_probe(evidence)
+
+
+def _from_probe(evidence: Evidence) -> Iterator[Fix]:
+    """A local first assigned None that the probe saw holding a T at a return."""
+    source = evidence.source
+    compiled = {f.qualname for f in compiled_functions(source)}
+    for first in first_assignments(source):
+        if first.value is not ValueKind.NONE or first.function not in compiled:
+            continue
+        obs = evidence.observed(first.function, first.name, Role.LOCAL)
+        seen = observed_type(obs)
+        if obs is None or seen is None:
+            continue
+        value = without_none(seen)
+        if value.is_none:
+            continue  # only ever None: nothing says what else it holds
+        ann = annotation(tstypes.optional(value), source)
+        yield Fix(CODE, f"annotate local `{first.name}` in {first.function} as {ann.text}",
+                  saw(obs, seen) + ", but it starts as None",
+                  AnnotateLocal(first.function, first.name, ann),
+                  location=Location(source.path, first.line))
+
+
+def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
     source = evidence.source
     for diag in evidence.diagnostics:
         if diag.kind is not DiagnosticKind.VARIABLE_TYPE_CHANGED or not diag.symbol:

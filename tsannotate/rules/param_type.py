@@ -1,6 +1,7 @@
 """TS005 — the real type of a parameter TorchScript assumed to be a Tensor.
 
-What it does: `def forward(self, x, n)` with `range(n)` → `n: int`; `helper(a, b)` called
+What it does: `def forward(self, x, n)` with `range(n)`, or a probe that passes an int,
+→ `n: int`; `helper(a, b)` called
 with floats → `a: float, b: float`; `b=2` → `b: int = 2`; a parameter defaulting to None
 gets `Optional[T]`.
 Why: TorchScript assumes every unannotated parameter is a Tensor ("Tensor (inferred)").
@@ -19,9 +20,20 @@ from tsannotate.records import (
     Evidence,
     Fix,
     FunctionFacts,
+    Location,
+    Role,
     ValueKind,
 )
-from tsannotate.rules._common import annotation, cite, function_of, usable
+from tsannotate.rules._common import (
+    annotation,
+    cite,
+    compiled_functions,
+    function_of,
+    observed_type,
+    saw,
+    usable,
+    without_none,
+)
 from tsannotate.tstypes import TSType
 
 CODE = "TS005"
@@ -31,6 +43,32 @@ _DEFAULT_TYPES = {ValueKind.INT: "int", ValueKind.FLOAT: "float", ValueKind.BOOL
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
+    yield from _from_compiler(evidence)
+    yield from _from_probe(evidence)
+
+
+def _from_probe(evidence: Evidence) -> Iterator[Fix]:
+    """Every unannotated parameter the probe saw holding non-Tensor values."""
+    source = evidence.source
+    for func in compiled_functions(source):
+        for param in func.params:
+            if param.annotation is not None or param.star:
+                continue
+            obs = evidence.observed(func.qualname, param.name, Role.ARG)
+            seen = observed_type(obs)
+            if obs is None or seen is None:
+                continue
+            base = without_none(seen)
+            if base == tstypes.TENSOR or base.is_none:
+                continue  # Tensor is TorchScript's assumption; Optional[Tensor] is TS001's
+            wanted = tstypes.optional(base) if (seen.is_optional or param.default_kind is ValueKind.NONE) else base
+            ann = annotation(wanted, source)
+            yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+                      saw(obs, seen), AnnotateParam(func.qualname, param.name, ann),
+                      location=Location(source.path, func.first_line))
+
+
+def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
     source = evidence.source
     for diag in evidence.diagnostics:
         if diag.kind not in _KINDS or not diag.symbol:

@@ -1,0 +1,206 @@
+"""Rules are pure: evidence in (source facts, compiler diagnostics, probe observations), fixes out.
+
+No torch and no files here: the evidence is built by hand, the way the worker reports it.
+"""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+from tsannotate import rules
+from tsannotate.records import (
+    AnnotateAttribute,
+    AnnotateEmpty,
+    AnnotateLocal,
+    AnnotateParam,
+    CompiledParam,
+    CompiledSignature,
+    Diagnostic,
+    DiagnosticKind,
+    Evidence,
+    Location,
+    Observation,
+    Role,
+)
+from tsannotate.source import index_source
+
+PATH = "/p/model.py"
+MODEL = dedent('''\
+    import torch
+    from torch import nn
+
+
+    def helper(a, b):
+        return a * b
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cache = None
+            self.names = []
+
+        def forward(self, x, n, mask=None, limit=None, mode="sum"):
+            y = None
+            out = []
+            groups = {"a": [], "b": []}
+            for i in range(n):
+                out.append(i)
+            if x.sum() > 0:
+                y = x
+            return x
+
+        @torch.jit.ignore
+        def debug(self, value):
+            return value
+    ''')
+
+
+def evidence(*items: Diagnostic | Observation | CompiledSignature, text: str = MODEL) -> Evidence:
+    return Evidence(
+        index_source(PATH, text),
+        diagnostics=tuple(i for i in items if isinstance(i, Diagnostic)),
+        signatures=tuple(i for i in items if isinstance(i, CompiledSignature)),
+        observations=tuple(i for i in items if isinstance(i, Observation)),
+    )
+
+
+def obs(qualname: str, name: str, role: Role, type_: str, count: int = 2) -> Observation:
+    return Observation(qualname, name, role, type_, count)
+
+
+def edits(ev: Evidence) -> list[object]:
+    return [f.edit for f in rules.plan(ev)]
+
+
+def ann_text(edit: object) -> str:
+    assert isinstance(edit, (AnnotateParam, AnnotateLocal, AnnotateEmpty, AnnotateAttribute))
+    return edit.annotation.text
+
+
+# --------------------------------------------------------------------------- from the probe
+
+
+@pytest.mark.parametrize(
+    ("observation", "expected"),
+    [
+        pytest.param(obs("Net.forward", "n", Role.ARG, "int"), AnnotateParam("Net.forward", "n", ...), id="int-param"),
+        pytest.param(obs("Net.forward", "limit", Role.ARG, "Optional[int]"), AnnotateParam("Net.forward", "limit", ...),
+                     id="optional-int-param"),
+        pytest.param(obs("Net.forward", "mask", Role.ARG, "Optional[Tensor]"), AnnotateParam("Net.forward", "mask", ...),
+                     id="optional-tensor-param"),
+        pytest.param(obs("helper", "a", Role.ARG, "float"), AnnotateParam("helper", "a", ...), id="helper-float"),
+        pytest.param(obs("Net.forward", "y", Role.LOCAL, "Optional[Tensor]"), AnnotateLocal("Net.forward", "y", ...),
+                     id="optional-local"),
+        pytest.param(obs("Net.forward", "out", Role.LOCAL, "List[int]"), AnnotateEmpty("Net.forward", "out", ...),
+                     id="empty-list-local"),
+        pytest.param(obs("Net", "cache", Role.ATTR, "Optional[Tensor]"), AnnotateAttribute("Net", "cache", ...),
+                     id="optional-attribute"),
+        pytest.param(obs("Net", "names", Role.ATTR, "List[str]"), AnnotateAttribute("Net", "names", ...),
+                     id="empty-list-attribute"),
+    ],
+)
+def test_probe_evidence_alone_proposes(observation: Observation, expected: object) -> None:
+    [edit] = edits(evidence(observation))
+    assert type(edit) is type(expected)
+    texts = {"int": "int", "Optional[int]": "Optional[int]", "Optional[Tensor]": "Optional[torch.Tensor]",
+             "float": "float", "List[int]": "List[int]", "List[str]": "List[str]"}
+    assert ann_text(edit) == texts[observation.type]
+
+
+def test_none_default_param_seen_as_int_is_optional() -> None:
+    [edit] = edits(evidence(obs("Net.forward", "limit", Role.ARG, "int")))
+    assert ann_text(edit) == "Optional[int]"
+
+
+def test_dict_of_empty_lists_seen_filled_annotates_every_key() -> None:
+    found = edits(evidence(obs("Net.forward", "groups", Role.LOCAL, "Dict[str, List[int]]")))
+    assert found == [
+        AnnotateEmpty("Net.forward", "groups", found[0].annotation, key='"a"'),  # type: ignore[union-attr]
+        AnnotateEmpty("Net.forward", "groups", found[0].annotation, key='"b"'),  # type: ignore[union-attr]
+    ]
+    assert ann_text(found[0]) == "List[int]"
+
+
+@pytest.mark.parametrize(
+    "observation",
+    [
+        pytest.param(obs("Net.forward", "x", Role.ARG, "Tensor"), id="tensor-is-the-default"),
+        pytest.param(obs("Net.forward", "out", Role.LOCAL, "List[Tensor]"), id="list-of-tensor-is-the-default"),
+        pytest.param(obs("Net.forward", "out", Role.LOCAL, "List[Unknown]"), id="never-filled"),
+        pytest.param(obs("Net.forward", "y", Role.LOCAL, "NoneType"), id="only-ever-none"),
+        pytest.param(obs("Net.forward", "n", Role.ARG, ""), id="not-expressible"),
+        pytest.param(obs("Net.debug", "value", Role.ARG, "int"), id="ignored-method"),
+        pytest.param(obs("Net.forward", "mode", Role.ARG, "str"), id="str-default"),
+    ],
+)
+def test_probe_evidence_noop(observation: Observation) -> None:
+    found = edits(evidence(observation))
+    if observation.name == "mode":  # `mode="sum"` unannotated is a real problem: str is proposed
+        assert [ann_text(e) for e in found] == ["str"]
+    else:
+        assert found == []
+
+
+def test_union_param_is_annotated_as_union() -> None:
+    """TorchScript accepts Union (since 1.10); isinstance checks in the body refine it."""
+    [edit] = edits(evidence(obs("Net.forward", "n", Role.ARG, "Union[int, str]")))
+    assert ann_text(edit) == "Union[int, str]"
+
+
+def test_already_annotated_is_left_alone() -> None:
+    text = MODEL.replace("def forward(self, x, n,", "def forward(self, x, n: int,")
+    assert edits(evidence(obs("Net.forward", "n", Role.ARG, "int"), text=text)) == []
+
+
+# --------------------------------------------------------------------------- from the compiler
+
+
+def diag(kind: DiagnosticKind, line: int, symbol: str, *types: str, **kw: str) -> Diagnostic:
+    return Diagnostic(kind, "message", Location(PATH, line, 8), symbol=symbol, types=types, **kw)
+
+
+@pytest.mark.parametrize(
+    ("d", "expected"),
+    [
+        pytest.param(diag(DiagnosticKind.VARIABLE_TYPE_CHANGED, 22, "y", "NoneType", "Tensor"),
+                     AnnotateLocal("Net.forward", "y", ...), id="TS002"),
+        pytest.param(diag(DiagnosticKind.ATTRIBUTE_TYPE_CHANGED, 12, "cache", "NoneType", "Tensor"),
+                     AnnotateAttribute("Net", "cache", ...), id="TS003"),
+        pytest.param(diag(DiagnosticKind.EMPTY_CONTAINER, 20, "out", "List[int]"),
+                     AnnotateEmpty("Net.forward", "out", ...), id="TS004"),
+        pytest.param(diag(DiagnosticKind.INFERRED_TENSOR, 19, "n", "int"),
+                     AnnotateParam("Net.forward", "n", ...), id="TS005"),
+        pytest.param(diag(DiagnosticKind.ATTRIBUTE_CONVERSION, 20, "names", "list", owner="Net"),
+                     AnnotateAttribute("Net", "names", ...), id="TS006"),
+    ],
+)
+def test_compiler_evidence_proposes(d: Diagnostic, expected: object) -> None:
+    [fix] = rules.plan(evidence(d))
+    assert type(fix.edit) is type(expected)
+    assert fix.location == d.location
+    assert fix.reason == "message"
+
+
+def test_signature_evidence_for_none_default() -> None:
+    sig = CompiledSignature("Net.forward", (CompiledParam("x", "Tensor"), CompiledParam("mask", "Tensor", True)),
+                            "Tensor")
+    [fix] = rules.plan(evidence(sig))
+    assert fix.code == "TS001"
+    assert fix.edit == AnnotateParam("Net.forward", "mask", fix.edit.annotation)  # type: ignore[union-attr]
+    assert "fails when called with None" in fix.reason
+
+
+def test_compiler_and_probe_disagreeing_is_said() -> None:
+    d = diag(DiagnosticKind.INFERRED_TENSOR, 19, "n", "int")
+    [fix] = rules.plan(evidence(d, obs("Net.forward", "n", Role.ARG, "float")))
+    assert ann_text(fix.edit) == "int"
+    assert "the probe run passed `n` as float" in fix.reason and "suggests float" in fix.reason
+
+
+def test_compiler_and_probe_agreeing_gives_one_fix() -> None:
+    d = diag(DiagnosticKind.INFERRED_TENSOR, 19, "n", "int")
+    [fix] = rules.plan(evidence(d, obs("Net.forward", "n", Role.ARG, "int")))
+    assert fix.reason == "message"
