@@ -12,13 +12,13 @@ import enum
 import traceback
 from pathlib import Path
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional, TypeVar
 
 import typer
 
 from tsannotate import __version__, report
 from tsannotate.files import InputError, SourceFile, check_parses, read_source, write_atomic
-from tsannotate.records import Outcome
+from tsannotate.records import Fix, LoadError, Outcome, ScriptReport, ScriptRequest
 
 if TYPE_CHECKING:
     from tsannotate.loop import Options
@@ -56,7 +56,8 @@ def _root(
 PathArg = Annotated[Path, typer.Argument(help="The model file.", show_default=False)]
 ProbeOpt = Annotated[Optional[str], typer.Option(  # noqa: UP007
     "--probe", help="PATH.py:CALLABLE returning (model, [inputs, ...]); default: `probe` in the model file.")]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds one script pass may take.")]
+TimeoutOpt = Annotated[Optional[float], typer.Option(  # noqa: UP007
+    "--timeout", help="Seconds one script pass may take [default: 120].", show_default=False)]
 FormatOpt = Annotated[Format, typer.Option("--format", help="text, or json on stdout.")]
 
 
@@ -65,18 +66,17 @@ def fix(
     path: PathArg,
     apply: Annotated[bool, typer.Option("--apply", help="Write the fixed file (default: only show the diff).")] = False,
     interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Ask before each fix.")] = False,
-    max_passes: Annotated[int, typer.Option("--max-passes", min=1, help="Stop after this many passes.")] = 10,
+    max_passes: Annotated[Optional[int], typer.Option(  # noqa: UP007
+        "--max-passes", min=1, help="Stop after this many passes [default: 10].", show_default=False)] = None,
     probe: ProbeOpt = None,
-    timeout: TimeoutOpt = 120.0,
+    timeout: TimeoutOpt = None,
     format: FormatOpt = Format.text,
 ) -> None:
     """Propose (and with --apply, write) the annotations that make the model script."""
     from tsannotate.interactive import Reviewer
-    from tsannotate.loop import Options
 
     reviewer = Reviewer(path) if interactive else None
-    options = Options(max_passes=max_passes, probe=probe, timeout=timeout,
-                      decide=reviewer.decide if reviewer else None)
+    options = _options(path, probe, timeout, max_passes, decide=reviewer.decide if reviewer else None)
     source, outcome = _run(path, options)
     written = False
     if apply and outcome.changed and outcome.load_error is None:
@@ -93,13 +93,11 @@ def fix(
 def check(
     path: PathArg,
     probe: ProbeOpt = None,
-    timeout: TimeoutOpt = 120.0,
+    timeout: TimeoutOpt = None,
     format: FormatOpt = Format.text,
 ) -> None:
     """Script the model and print what fails (path:line:col: TSxxx message); change nothing."""
-    from tsannotate.loop import Options
-
-    _, outcome = _run(path, Options(max_passes=0, probe=probe, timeout=timeout))
+    _, outcome = _run(path, _options(path, probe, timeout, max_passes=0))
     if format is Format.json:
         typer.echo(report.to_json(outcome, written=False))
     else:
@@ -111,6 +109,67 @@ def check(
         verdict = "scripts" if outcome.scripts else f"fails to script ({n} error{'s' if n != 1 else ''})"
         _err(f"{report.shown(outcome.path)}: {verdict}")
     raise typer.Exit(EXIT_OK if outcome.scripts else EXIT_CHANGES)
+
+
+@app.command()
+def probe(
+    path: PathArg,
+    probe: ProbeOpt = None,
+    timeout: TimeoutOpt = None,
+    template: Annotated[bool, typer.Option(
+        "--template", help="Print a probe() skeleton for this model to fill in (e.g. >> model.py).")] = False,
+) -> None:
+    """Run the probe eagerly and print the types seen for each function, local and attribute."""
+    if template:
+        from tsannotate.source import index_source
+        from tsannotate.template import probe_template
+
+        source = _guarded(lambda: read_source(path))
+        _guarded(lambda: check_parses(path, source.text))
+        typer.echo(probe_template(index_source(str(path), source.text)), nl=False)
+        raise typer.Exit(EXIT_OK)
+    options = _options(path, probe, timeout, max_passes=0)
+
+    def work() -> ScriptReport:
+        source = read_source(path)
+        check_parses(path, source.text)
+        from tsannotate.worker.client import Worker
+
+        with Worker(timeout=options.timeout) as worker:
+            return worker.script(ScriptRequest(str(path.resolve()), source.text, probe=options.probe))
+
+    result = _guarded(work)
+    if result.load_error is not None:
+        _fail(result.load_error)
+    for line in report.observation_lines(result.observations):
+        typer.echo(line)
+    for note in result.notes:
+        _err(f"note: {note}")
+    if not result.observations:
+        _err(f"{report.shown(str(path))}: nothing observed; the probe is what tsannotate runs eagerly — "
+             f"add a probe() (see `tsannotate probe {path} --template`) or pass --probe")
+    raise typer.Exit(EXIT_OK)
+
+
+def _options(path: Path, probe: str | None, timeout: float | None, max_passes: int | None,
+             decide: Callable[[Fix, str], bool] | None = None) -> Options:
+    """Flags over `[tool.tsannotate]` over the defaults."""
+    from tsannotate.config import load_config
+    from tsannotate.loop import Options
+
+    config = _guarded(lambda: load_config(path))
+    return Options(
+        max_passes=max_passes if max_passes is not None else config.max_passes or 10,
+        probe=probe or config.probe,
+        timeout=timeout or config.timeout or 120.0,
+        decide=decide)
+
+
+def _fail(error: LoadError) -> NoReturn:
+    _err(f"error: {error.message}")
+    if error.details:
+        _err(error.details.rstrip())
+    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _run(path: Path, options: Options) -> tuple[SourceFile, Outcome]:
@@ -127,10 +186,7 @@ def _run(path: Path, options: Options) -> tuple[SourceFile, Outcome]:
     result = _guarded(work)
     _, outcome = result
     if outcome.load_error is not None:
-        _err(f"error: {outcome.load_error.message}")
-        if outcome.load_error.details:
-            _err(outcome.load_error.details.rstrip())
-        raise typer.Exit(EXIT_BAD_INPUT)
+        _fail(outcome.load_error)
     return result
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from tsannotate.lines import relocate, to_original
 
-from tsannotate.records import Diagnostic, DiagnosticKind, Fix, Location, Outcome, Safety
+from tsannotate.records import Diagnostic, DiagnosticKind, Fix, Location, Observation, Outcome, Role, Safety
 
 # The code a diagnostic is reported under in `check`: the rule that addresses it, or
 # a code of its own for what no annotation fixes.
@@ -166,3 +166,21 @@ def _diag_json(d: Diagnostic) -> dict[str, Any]:
             "path": shown(loc.path) if loc else None, "line": loc.line if loc else None,
             "column": loc.column + 1 if loc else None, "symbol": d.symbol,
             "target": d.target}
+
+
+def observation_lines(observations: tuple[Observation, ...]) -> list[str]:
+    """`tsannotate probe` output: per function (and per class for attributes), what was seen."""
+    by_owner: dict[str, list[Observation]] = {}
+    for o in observations:
+        by_owner.setdefault(o.qualname, []).append(o)
+    lines: list[str] = []
+    for owner, items in by_owner.items():
+        calls = max((o.count for o in items if o.role is Role.ARG), default=0)
+        kind = "attributes" if items[0].role is Role.ATTR else f"{calls} call{'s' if calls != 1 else ''}"
+        lines.append(f"{owner}  ({kind})")
+        for o in sorted(items, key=lambda o: ("arg", "local", "attr", "return").index(o.role.value)):
+            seen = o.type or f"? ({o.note})"
+            label = {"arg": o.name, "local": f"local {o.name}", "attr": f"self.{o.name}",
+                     "return": "-> return"}[o.role.value]
+            lines.append(f"    {label}: {seen}")
+    return lines
