@@ -350,14 +350,23 @@ class AnnotateAttribute:
 Edit = AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute
 
 
+class Source(enum.Enum):
+    """Where the evidence behind a fix came from."""
+
+    COMPILER = "compiler"  # a torch.jit.script error, or a call of the scripted model
+    SIGNATURE = "signature"  # how TorchScript typed what compiled
+    PROBE = "probe"  # what the eager probe run saw
+
+
 @dataclass(frozen=True)
 class Fix:
     code: str  # "TS001"
     title: str  # "annotate `mask` as Optional[Tensor]"
-    reason: str  # why, citing the evidence: "path:12: Variable 'y' previously had type ..."
+    reason: str  # why: the compiler's message, or what the probe saw
     edit: Edit | None  # None for display-only advice
     safety: Safety = Safety.SAFE
     location: Location | None = None
+    evidence: Source = Source.COMPILER
 
     @property
     def key(self) -> tuple[str, Edit | None]:

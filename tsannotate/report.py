@@ -156,7 +156,7 @@ def to_json(outcome: Outcome, written: bool) -> str:
 
 def _fix_json(fix: Fix, number: int) -> dict[str, Any]:
     return {"code": fix.code, "title": fix.title, "reason": fix.reason,
-            "safety": fix.safety.value, "pass": number,
+            "safety": fix.safety.value, "evidence": fix.evidence.value, "pass": number,
             "location": where(fix.location) if fix.location else None}
 
 

@@ -20,6 +20,7 @@ from tsannotate.records import (
     Edit,
     Evidence,
     Fix,
+    Source,
 )
 from tsannotate.rules import (
     empty_attribute,
@@ -50,11 +51,17 @@ def plan(evidence: Evidence) -> tuple[Fix, ...]:
         for fix in rule.fixes(evidence):
             slot = _slot(fix.edit) if fix.edit is not None else (fix.code, fix.title)
             first = chosen.setdefault(slot, fix)
-            if first is not fix and _annotation_of(fix) != _annotation_of(first) \
-                    and _annotation_of(fix) not in first.reason:
-                chosen[slot] = replace(first, reason=f"{first.reason} (but {fix.reason}, "
-                                                     f"which suggests {_annotation_of(fix)})")
+            if first is not fix and _disagree(first, fix):
+                chosen[slot] = replace(first, reason=f"{first.reason} (the compiler and the probe "
+                                                     f"disagree: {fix.reason})")
     return tuple(chosen.values())
+
+
+def _disagree(first: Fix, other: Fix) -> bool:
+    """Runtime and compiler evidence name different types for one symbol."""
+    kinds = {first.evidence, other.evidence}
+    return kinds == {Source.COMPILER, Source.PROBE} and _annotation_of(first) != _annotation_of(other) \
+        and "disagree" not in first.reason
 
 
 def _annotation_of(fix: Fix) -> str:

@@ -10,6 +10,7 @@ from tsannotate.records import (
     Evidence,
     FunctionFacts,
     LocalAssignment,
+    Location,
     Observation,
     SourceIndex,
 )
@@ -68,6 +69,14 @@ def value_beside_none(types: tuple[str, ...]) -> TSType | None:
         return None
     value = after if before.is_none else before
     return value if tstypes.is_expressible(value) else None
+
+
+def place(diag: Diagnostic, func: FunctionFacts | None, source: SourceIndex) -> Location | None:
+    """Where a fix points: the compiler's location, else the function's `def` line (call-time
+    errors raised at the call boundary carry none)."""
+    if diag.location is not None or func is None:
+        return diag.location
+    return Location(source.path, func.first_line)
 
 
 def cite(diag: Diagnostic) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from tsannotate import tstypes
 from tsannotate.records import (
+    Source,
     AnnotateAttribute,
     AnnotateEmpty,
     DiagnosticKind,
@@ -27,6 +28,7 @@ from tsannotate.records import (
     ValueKind,
 )
 from tsannotate.rules._common import (
+    place,
     annotation,
     cite,
     compiled_functions,
@@ -67,13 +69,13 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
             ann = annotation(seen, source)
             yield Fix(CODE, f"annotate empty `{first.name}` in {first.function} as {ann.text}",
                       saw(obs, seen), AnnotateEmpty(first.function, first.name, ann),
-                      location=Location(source.path, first.line))
+                      evidence=Source.PROBE, location=Location(source.path, first.line))
         elif first.value is ValueKind.DICT_OF_EMPTY_LISTS and seen.name == "Dict" and len(seen.args) == 2:
             ann = annotation(seen.args[1], source)
             for key in first.dict_keys:
                 yield Fix(CODE, f"annotate `{first.name}[{key}]` in {first.function} as {ann.text}",
                           saw(obs, seen), AnnotateEmpty(first.function, first.name, ann, key=key),
-                          location=Location(source.path, first.line))
+                          evidence=Source.PROBE, location=Location(source.path, first.line))
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
@@ -86,7 +88,7 @@ def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
         if wanted is None or func is None:
             continue
         for title, edit in _fixes_for(diag.symbol.strip(), wanted, func, source):
-            yield Fix(CODE, title, cite(diag), edit, location=diag.location)
+            yield Fix(CODE, title, cite(diag), edit, location=place(diag, func, source))
 
 
 def _fixes_for(symbol: str, wanted: TSType, func: FunctionFacts, source: SourceIndex

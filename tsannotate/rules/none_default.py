@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tsannotate import tstypes
-from tsannotate.records import AnnotateParam, Evidence, Fix, Location, Role, ValueKind
+from tsannotate.records import AnnotateParam, Evidence, Fix, Location, Role, ValueKind, Source
 from tsannotate.rules._common import annotation, compiled_functions, observed_type, saw, usable, without_none
 
 CODE = "TS001"
@@ -41,7 +41,7 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
             yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
                       saw(obs, seen) + "; unannotated, TorchScript would take it for a plain Tensor",
                       AnnotateParam(func.qualname, param.name, ann),
-                      location=Location(source.path, func.first_line))
+                      evidence=Source.PROBE, location=Location(source.path, func.first_line))
 
 
 def _from_signatures(evidence: Evidence) -> Iterator[Fix]:
@@ -66,4 +66,5 @@ def _from_signatures(evidence: Evidence) -> Iterator[Fix]:
                 f"scripted {func.qualname} fails when called with None",
                 AnnotateParam(func.qualname, param.name, ann),
                 location=Location(source.path, func.first_line),
+                evidence=Source.SIGNATURE,
             )

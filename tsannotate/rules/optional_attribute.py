@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tsannotate import tstypes
-from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix, Location, Role, ValueKind
+from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix, Location, Role, ValueKind, Source
 from tsannotate.rules._common import (
+    place,
     annotation,
     cite,
     function_of,
@@ -47,7 +48,7 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
         ann = annotation(tstypes.optional(without_none(seen)), source)
         yield Fix(CODE, f"annotate attribute `{a.attr}` of {a.class_name} as {ann.text}",
                   saw(obs, seen) + ", but `__init__` sets it to None",
-                  AnnotateAttribute(a.class_name, a.attr, ann), location=Location(source.path, a.line))
+                  AnnotateAttribute(a.class_name, a.attr, ann), evidence=Source.PROBE, location=Location(source.path, a.line))
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
@@ -65,4 +66,4 @@ def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
         ann = annotation(tstypes.optional(value), source)
         yield Fix(CODE, f"annotate attribute `{diag.symbol}` of {class_name} as {ann.text}",
                   cite(diag), AnnotateAttribute(class_name, diag.symbol, ann),
-                  location=diag.location)
+                  location=place(diag, func, source))

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from tsannotate import tstypes
 from tsannotate.records import (
+    Source,
     AnnotateLocal,
     AnnotateParam,
     DiagnosticKind,
@@ -23,6 +24,7 @@ from tsannotate.records import (
     ValueKind,
 )
 from tsannotate.rules._common import (
+    place,
     annotation,
     cite,
     compiled_functions,
@@ -60,7 +62,7 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
         yield Fix(CODE, f"annotate local `{first.name}` in {first.function} as {ann.text}",
                   saw(obs, seen) + ", but it starts as None",
                   AnnotateLocal(first.function, first.name, ann),
-                  location=Location(source.path, first.line))
+                  evidence=Source.PROBE, location=Location(source.path, first.line))
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
@@ -78,10 +80,10 @@ def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
             if param.annotation is None:
                 yield Fix(CODE, f"annotate parameter `{diag.symbol}` of {func.qualname} as {ann.text}",
                           cite(diag), AnnotateParam(func.qualname, diag.symbol, ann),
-                          location=diag.location)
+                          location=place(diag, func, source))
             continue
         assigned = [a for a in source.locals if a.function == func.qualname and a.name == diag.symbol]
         if not assigned:
             continue
         yield Fix(CODE, f"annotate local `{diag.symbol}` in {func.qualname} as {ann.text}",
-                  cite(diag), AnnotateLocal(func.qualname, diag.symbol, ann), location=diag.location)
+                  cite(diag), AnnotateLocal(func.qualname, diag.symbol, ann), location=place(diag, func, source))

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from tsannotate import tstypes
 from tsannotate.records import (
+    Source,
     AnnotateParam,
     Diagnostic,
     DiagnosticKind,
@@ -25,6 +26,7 @@ from tsannotate.records import (
     ValueKind,
 )
 from tsannotate.rules._common import (
+    place,
     annotation,
     cite,
     compiled_functions,
@@ -65,7 +67,7 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
             ann = annotation(wanted, source)
             yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
                       saw(obs, seen), AnnotateParam(func.qualname, param.name, ann),
-                      location=Location(source.path, func.first_line))
+                      evidence=Source.PROBE, location=Location(source.path, func.first_line))
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
@@ -87,7 +89,7 @@ def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
         ann = annotation(wanted, source)
         yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
                   cite(diag), AnnotateParam(func.qualname, param.name, ann),
-                  location=diag.location)
+                  location=place(diag, func, source))
 
 
 def _wanted_type(diag: Diagnostic, func: FunctionFacts) -> TSType | None:
