@@ -14,7 +14,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tsannotate"
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 TORCH_ALLOWED = {"worker/main.py", "worker/loader.py", "worker/jit.py", "worker/compare.py",
-                 "worker/targets.py", "worker/__main__.py", "worker/signatures.py"}
+                 "worker/targets.py", "worker/__main__.py", "worker/signatures.py",
+                 "worker/recorder.py", "worker/runtime_types.py"}
 LIBCST_ALLOWED = {"source.py", "source_values.py", "rewrite.py", "rewrite_edits.py"}
 
 

@@ -15,10 +15,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from tsannotate.records import CompiledSignature, Diagnostic, DiagnosticKind, TargetResult
+from tsannotate.records import (
+    CompiledSignature,
+    Diagnostic,
+    DiagnosticKind,
+    Observation,
+    TargetResult,
+)
 from tsannotate.worker.compare import fresh_args, mismatch, snapshot
 from tsannotate.worker.errors import describe
 from tsannotate.worker.loader import Loaded
+from tsannotate.worker.recorder import Recorder
 from tsannotate.worker.signatures import function_signatures, method_signatures, schema_signature
 from tsannotate.worker.targets import Target
 
@@ -28,6 +35,7 @@ class Results:
     targets: list[TargetResult] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     signatures: list[CompiledSignature] = field(default_factory=list)
+    observations: tuple[Observation, ...] = ()  # types the eager probe run saw
     notes: list[str] = field(default_factory=list)
     _seen: set[tuple[object, ...]] = field(default_factory=set)
 
@@ -55,7 +63,10 @@ def script_targets(loaded: Loaded, targets: list[Target]) -> Results:
             f"`torch.jit.script` on {failed.target} failed while the model was imported, "
             "so nothing else in the file was checked")
         return results
-    eager = {id(t): _eager_outputs(t, results.notes) for t in targets}  # before any scripting
+    recorder = Recorder({loaded.path})  # the types the model file's functions see
+    eager = {id(t): _eager_outputs(t, results.notes, recorder) for t in targets}  # before scripting
+    results.observations = recorder.observations()
+    results.notes.extend(recorder.notes())
     for target in targets:
         _script_one(loaded, target, eager[id(target)], results)
     results.sign(function_signatures(loaded))
@@ -158,8 +169,11 @@ class _Eager:
     state: dict[str, torch.Tensor] | None
 
 
-def _eager_outputs(target: Target, notes: list[str]) -> _Eager | None:
+def _eager_outputs(target: Target, notes: list[str], recorder: Recorder) -> _Eager | None:
     """Run the eager model on the probe inputs, on a copy of the model when possible.
+
+    The calls run with `recorder` active, which sees the types the model file's own
+    functions get and keep (see `recorder.py`).
 
     A forward that rebinds attributes (`self.cache = x` over `self.cache = None`) or
     fills a list attribute would otherwise change what TorchScript infers afterwards:
@@ -180,7 +194,10 @@ def _eager_outputs(target: Target, notes: list[str]) -> _Eager | None:
     try:
         for i, args in enumerate(target.inputs):
             torch.manual_seed(0)
-            outputs.append(snapshot(model(*fresh_args(args))))
+            call_args = fresh_args(args)
+            with recorder.active():
+                output = model(*call_args)
+            outputs.append(snapshot(output))
     except (Exception, SystemExit) as exc:
         notes.append(f"eager {target.name} raised {describe(exc)} on probe input {i}, "
                      "so the scripted model was not called")

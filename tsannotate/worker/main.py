@@ -82,6 +82,7 @@ def _handle(request: ScriptRequest) -> ScriptReport:
         targets=tuple(results.targets),
         diagnostics=tuple(results.diagnostics),
         signatures=tuple(results.signatures),
+        observations=results.observations,
         notes=tuple(found.notes + results.notes),
     )
 
