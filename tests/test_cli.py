@@ -39,11 +39,21 @@ def test_fix_reviews_without_writing(runner: CliRunner, tmp_path: Path) -> None:
     assert result.stdout.startswith("--- a/")
     assert "+    def forward(self, x, mask: Optional[torch.Tensor] = None):" in result.stdout
     assert "TS005 annotate parameter `temperature` of attention_scale as float" in result.stderr
-    # reasons cite the user's file as it is, not the pass's edited text (EncoderBlock.forward
-    # is fixed in a late pass, after edits above it shifted its line)
-    assert "model.py:57:1: `mask=None` compiles as a plain Tensor" in result.stderr
-    assert "would script after 7 fixes" in result.stderr.splitlines()[-1]
+    # the probe's runtime types find every fix in the first pass
+    assert "model.py:57:1: the probe run passed `mask` as Optional[Tensor]" in result.stderr
+    assert "would script after 7 fixes in 1 pass" in result.stderr.splitlines()[-1]
     assert path.read_bytes() == before
+
+
+def test_reasons_cite_the_users_lines_in_later_passes(runner: CliRunner, tmp_path: Path) -> None:
+    """Without a probe, fixes come one compiler error per pass; a fix found in a late pass
+    still cites the line of the file as the user has it, not of the pass's edited text."""
+    path = _case(tmp_path, "transformer_block")
+    path.write_text(path.read_text().replace("def probe():", "def not_a_probe():"))
+    result = runner.invoke(app, ["fix", str(path)])
+    assert result.exit_code == 1
+    assert "model.py:57:1: `mask=None` compiles as a plain Tensor" in result.stderr
+    assert "would script after 7 fixes in 6 passes" in result.stderr.splitlines()[-1]
 
 
 def test_fix_apply_writes_expected_then_nothing(runner: CliRunner, tmp_path: Path) -> None:

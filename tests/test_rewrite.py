@@ -722,6 +722,22 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
         AnnotateParam("EncoderBlock.forward", "mask", OPT_TENSOR),
     ],
     "typing_already_imported": [AnnotateParam("MultiScalePool.forward", "weights", OPT_TENSOR)],
+    "bool_flag_param": [AnnotateParam("EmbeddingHead.forward", "normalize", ann("bool"))],
+    "dict_of_lists_local": [AnnotateEmpty("GroupingClassifier.forward", "groups", ann(
+        "Dict[str, List[int]]", DICT, LIST))],
+    "float_param_scripts_but_differs": [AnnotateParam("SoftTargets.forward", "temperature", ann("float"))],
+    "list_int_param": [AnnotateParam("ChannelsLastHead.forward", "dims", ann("List[int]", LIST))],
+    "many_params_one_function": [
+        AnnotateParam("smoothed_loss", "num_classes", ann("int")),
+        AnnotateParam("smoothed_loss", "smoothing", ann("float")),
+        AnnotateParam("smoothed_loss", "ignore_padding", ann("bool")),
+        AnnotateParam("smoothed_loss", "reduction", ann("str")),
+        AnnotateLocal("smoothed_loss", "weight", OPT_TENSOR),
+    ],
+    "none_then_list_attribute": [AnnotateAttribute("DriftMonitor", "history", ann(
+        "Optional[List[float]]", OPTIONAL, LIST))],
+    "optional_int_param": [AnnotateParam("PrefixEncoder.forward", "limit", ann("Optional[int]", OPTIONAL))],
+    "tuple_return_mixed": [AnnotateParam("TopTokenPooler.select", "k", ann("int"))],
 }
 
 

@@ -20,6 +20,7 @@ from tsannotate.records import (
     Outcome,
     PassRecord,
     Safety,
+    Source,
     ScriptReport,
     ScriptRequest,
 )
@@ -88,12 +89,16 @@ class Loop:
                            seconds=time.perf_counter() - started, notes=report.notes)
         passes: list[PassRecord] = []
         advice: dict[tuple[str, object], Fix] = {}
-        while not report.scripts and len(passes) < self.options.max_passes:
+        while len(passes) < self.options.max_passes:
             pass_started = time.perf_counter()
             proposals = self.propose(current, report)
             for fix in proposals:
                 if fix.safety is Safety.DISPLAY_ONLY:
                     advice.setdefault(fix.key, fix)
+            if report.scripts:
+                # It compiles (and calls correctly on the probe inputs); what is left are the
+                # latent bugs the compiled signatures show, e.g. `mask=None` typed as a Tensor.
+                proposals = tuple(f for f in proposals if f.evidence is Source.SIGNATURE)
             candidates = [f for f in proposals if f.edit is not None and f.key not in self.tried]
             candidates = [f for f in candidates if self.accept(f, current)]
             if not candidates:
@@ -116,7 +121,7 @@ class Loop:
 
     def propose(self, source: str, report: ScriptReport) -> tuple[Fix, ...]:
         index = index_source(self.path, source)
-        return rules.plan(Evidence(index, report.diagnostics, report.signatures))
+        return rules.plan(Evidence(index, report.diagnostics, report.signatures, report.observations))
 
     def accept(self, fix: Fix, source: str) -> bool:
         if self.options.decide is None:

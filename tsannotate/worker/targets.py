@@ -63,6 +63,11 @@ def find_targets(loaded: Loaded, request: ScriptRequest, restore: Restore) -> Fo
         found.notes.append(f"{exc.message}; falling back to compiler-only checks"
                            + (f"\n{exc.details}" if exc.details else ""))
     if not found.targets:
+        if problem is None:
+            found.notes.append(
+                "no probe: compiler errors only. A probe() returning (model, [inputs]) adds the "
+                "runtime types (most fixes in one pass) and checks the scripted model against eager; "
+                f"`tsannotate probe {os.path.relpath(loaded.path)} --template` prints a skeleton")
         found.targets = _zero_argument_modules(loaded, found.notes)
     given = {id(t.obj) for t in found.targets}
     found.targets += [Target(f.__name__, f) for f in loaded.scripted_functions if id(f) not in given]
@@ -197,6 +202,7 @@ def _unique_names(targets: list[Target]) -> None:
 
 def _zero_argument_modules(loaded: Loaded, notes: list[str]) -> list[Target]:
     instances: list[nn.Module] = []
+    skipped: dict[str, str] = {}
     for name, obj in list(vars(loaded.module).items()):
         if not (isinstance(obj, type) and issubclass(obj, nn.Module)
                 and loaded.defined_here(obj) and obj.__name__ == name):
@@ -204,7 +210,7 @@ def _zero_argument_modules(loaded: Loaded, notes: list[str]) -> list[Target]:
         try:
             inspect.signature(obj).bind()
         except TypeError:
-            notes.append(f"skipped {name}: its constructor needs arguments (use a probe to script it)")
+            skipped[name] = f"skipped {name}: its constructor needs arguments (use a probe to script it)"
             continue
         except ValueError:
             pass  # no signature to inspect: just try it
@@ -212,7 +218,8 @@ def _zero_argument_modules(loaded: Loaded, notes: list[str]) -> list[Target]:
             torch.manual_seed(0)
             instances.append(obj())
         except (Exception, SystemExit) as exc:
-            notes.append(f"skipped {name}: {name}() raised {describe(exc)}")
+            skipped[name] = f"skipped {name}: {name}() raised {describe(exc)}"
     # A class that is a submodule of another target gets scripted with it.
     inner = {type(m) for inst in instances for m in inst.modules() if m is not inst}
+    notes.extend(note for name, note in skipped.items() if name not in {t.__name__ for t in inner})
     return [Target(type(inst).__name__, inst) for inst in instances if type(inst) not in inner]
