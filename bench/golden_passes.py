@@ -45,7 +45,9 @@ def main() -> None:
         print(f"{name:32} {passes:6} {fixes:5} {seconds:8.2f}  {scripts!s:7}  {same}")
     changed = [r for r in rows if r[2]]
     print(f"\nimport torch alone: {import_torch:.2f} s")
-    print(f"median passes (cases with fixes): {statistics.median(r[1] for r in changed)}")
+    print(f"median passes (cases with fixes): {statistics.median(r[1] for r in changed)}, "
+          f"mean {statistics.mean(r[1] for r in changed):.2f}, max {max(r[1] for r in changed)}; "
+          f"{sum(r[2] for r in rows)} fixes in {sum(r[1] for r in rows)} passes")
     print(f"median wall time: {statistics.median(r[3] for r in rows):.2f} s "
           f"({statistics.median(r[3] for r in rows) / import_torch:.2f}x import torch)")
     print(f"scripted: {sum(r[4] for r in rows)}/{len(rows)}, identical to expected: {sum(r[5] for r in rows)}/{len(rows)}")
