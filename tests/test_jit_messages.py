@@ -121,6 +121,25 @@ EXPECTED: dict[str, dict[str, Any]] = {
                            chain=(("def chain_middle", "chain_inner("), (C + "ChainModel", "chain_middle(x)"))),
     "chain_method": case(K.EMPTY_CONTAINER, "out", ("List[int]",), (C + "ChainMethod", "out.append"),
                          function="ChainMethod.build", chain=((C + "ChainMethod", "self.build(x)"),)),
+    # 10. constants and methods that cannot compile
+    "final_flag_none_submodule": case(K.UNKNOWN, "self.norm", (), (C + "FlagNoneSubmodule", "self.norm(x)")),
+    "final_module_list_index": case(K.CONSTANT_NEEDED, "self.head", (), (C + "ModuleListIndex", "self.layers[self.head]")),
+    "final_module_dict_index": case(K.CONSTANT_NEEDED, "self.task", (), (C + "ModuleDictIndex", "self.heads[self.task]")),
+    "final_class_constant": case(K.UNKNOWN, "SCALE", (), (C + "ClassConstant", "self.SCALE"), owner="ClassConstant"),
+    "range_loop_module_index": case(K.CONSTANT_NEEDED, "i", (), (C + "RangeLoopIndex", "self.layers[i]")),
+    "plain_list_of_modules": case(K.ATTRIBUTE_CONVERSION, "blocks", ("list",), (C + "PlainListOfModules", "self.blocks:"),
+                                  owner="PlainListOfModules"),
+    "chain_random_helper": case(K.UNSUPPORTED, "random.random", (), (C + "RandomHelper", "random.random()"),
+                                function="RandomHelper.jitter", chain=((C + "RandomHelper", "self.jitter(x)"),)),
+    "training_only_try": case(K.UNSUPPORTED, None, (), (C + "TrainingOnlyHelper", "try:")),
+    "exported_lambda": case(K.UNSUPPORTED, None, (), (C + "ExportedLambda", "lambda t")),
+    "recursion": case(K.UNSUPPORTED, None, (), ("class Recursion", "self.walk"), function="Recursion.walk",
+                      chain=(("class Recursion", "self.walk(x, 2)"),)),
+    "global_dict": case(K.UNSUPPORTED, None, (), (C + "GlobalDict", 'TABLE["a"]')),
+    "super_forward": case(K.UNKNOWN, None, (), (C + "SuperForward", "super().forward")),
+    "item_as_int": case(K.UNKNOWN, None, (), (C + "ItemAsInt", "range(n)")),
+    "call_ignored_returns_int": case(K.CALL_FAILED, None, (), (C + "IgnoredReturnsInt", "self.count(x)"), function="forward"),
+    "call_set_constructor": case(K.CALL_FAILED, None, (), (C + "SetConstructor", "set()"), function="forward"),
 }
 
 MESSAGES = {

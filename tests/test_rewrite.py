@@ -15,6 +15,7 @@ from tsannotate.records import (
     AnnotateParam,
     AnnotateReturn,
     Annotation,
+    Decorate,
     Edit,
     ImportName,
 )
@@ -636,6 +637,80 @@ def test_annotate_attribute_twice(src: str, edits: list[Edit], expected: str) ->
 )
 def test_annotate_attribute_noop(src: str, edits: list[Edit], reasons: list[str]) -> None:
     check_noop(src, edits, reasons)
+
+
+# --------------------------------------------------------------------------- Decorate and Final
+
+FINAL = ImportName("typing", "Final")
+HELPER = "import torch\n\n\nclass Net:\n    # the helper\n    def count(self, x):\n        return int(x)\n"
+
+DECORATE_CASES = [
+    pytest.param(
+        HELPER,
+        [Decorate("Net.count", "torch.jit.ignore", ann("int"))],
+        HELPER.replace("    def count(self, x):", "    @torch.jit.ignore\n    def count(self, x) -> int:"),
+        id="ignore-with-return",
+    ),
+    pytest.param(
+        HELPER,
+        [Decorate("Net.count", "torch.jit.unused")],
+        HELPER.replace("    def count", "    @torch.jit.unused\n    def count"),
+        id="unused",
+    ),
+    pytest.param(
+        "import torch\n\n\nclass Net:\n    @torch.jit.export\n    def viz(self, x):\n        pass\n",
+        [Decorate("Net.viz", "torch.jit.unused")],
+        "import torch\n\n\nclass Net:\n    @torch.jit.unused\n    @torch.jit.export\n    def viz(self, x):\n        pass\n",
+        id="above-export",
+    ),
+    pytest.param(
+        "import torch\n\n\ndef helper(x) -> float:\n    return 1.0\n",
+        [Decorate("helper", "torch.jit.ignore", ann("int"))],
+        "import torch\n\n\n@torch.jit.ignore\ndef helper(x) -> float:\n    return 1.0\n",
+        id="keeps-existing-return",
+    ),
+    pytest.param(
+        crlf("import torch\n\n\nclass Net:\n\tdef f(self):\n\t\tpass\n"),
+        [Decorate("Net.f", "torch.jit.ignore", ann("List[int]", LIST))],
+        crlf("import torch\nfrom typing import List\n\n\nclass Net:\n\t@torch.jit.ignore\n\tdef f(self) -> List[int]:\n\t\tpass\n"),
+        id="crlf-tabs-import",
+    ),
+    pytest.param(
+        "class Net:\n    SCALE = 2.5  # the scale\n",
+        [AnnotateAttribute("Net", "SCALE", ann("Final[float]", FINAL))],
+        "from typing import Final\n\nclass Net:\n    SCALE: Final[float] = 2.5  # the scale\n",
+        id="class-constant-final-in-place",
+    ),
+]
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), DECORATE_CASES)
+def test_decorate(src: str, edits: list[Edit], expected: str) -> None:
+    check(src, edits, expected)
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), DECORATE_CASES)
+def test_decorate_twice(src: str, edits: list[Edit], expected: str) -> None:
+    check_twice(src, edits)
+
+
+@pytest.mark.parametrize(
+    ("src", "edits", "reasons"),
+    [
+        pytest.param("import torch\n\n@torch.jit.unused\ndef f():\n    pass\n",
+                     [Decorate("f", "torch.jit.ignore")], ["already decorated @torch.jit.unused"], id="other-modifier"),
+        pytest.param("import torch as T\n\n@T.jit.ignore(drop=False)\ndef f() -> int:\n    pass\n",
+                     [Decorate("f", "T.jit.ignore", ann("int"))], ["already annotated"], id="alias-with-args"),
+        pytest.param("def f():\n    pass\n", [Decorate("g", "torch.jit.ignore")], ["no function 'g'"], id="missing"),
+    ],
+)
+def test_decorate_noop(src: str, edits: list[Edit], reasons: list[str]) -> None:
+    check_noop(src, edits, reasons)
+
+
+def test_decorate_adds_import_torch_when_unbound() -> None:
+    result = apply_edits("def f():\n    pass\n", [Decorate("f", "torch.jit.ignore")])
+    assert result.text == "import torch\n\n@torch.jit.ignore\ndef f():\n    pass\n"
 
 
 # --------------------------------------------------------------------------- whole batches

@@ -138,6 +138,8 @@ def _no_attribute(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagno
     if conv:
         py = conv.group("py")
         why = {"list": " (an empty list)", "dict": " (an empty dict)"}.get(py, "")
+        if "concrete type of torch.nn.Module" in rest:
+            why = " (a list of modules)"
         return replace(d, kind=K.ATTRIBUTE_CONVERSION, types=(py,),
                        message=f"{base}: its Python value{why} of type '{py}' could not be converted")
     if "failed to compile it" in rest:
@@ -199,6 +201,19 @@ def _no_method(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnosti
     return d
 
 
+def _literal_index(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    """`self.layers[self.k](x)`: a ModuleList/ModuleDict index that is not a literal; symbol: the index."""
+    index = re.search(r"\[(?P<index>.+)\]\s*$", " ".join(f.span.split())) if f else None
+    what = "an integer" if m.group("what") == "integer" else "a string"
+    return replace(d, kind=K.CONSTANT_NEEDED, symbol=index.group("index").strip() if index else None,
+                   message=f"{m.group('container')} indexing needs {what} literal or constant, not a variable")
+
+
+def _call_none(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    """`self.norm(x)` where `self.norm` is None (a submodule left out by a config flag)."""
+    return replace(d, symbol=f.span.strip() if f else None, message=m.group(0).rstrip(":"))
+
+
 def _generic(kind: DiagnosticKind, group: str | None = None) -> Rule:
     def rule(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
         return replace(d, kind=kind, message=m.group(0).strip().rstrip(":"),
@@ -227,6 +242,11 @@ _RULES: tuple[tuple[re.Pattern[str], Rule], ...] = tuple((re.compile(p, re.M), r
     (r"^.*(?:aren't supported|are not supported|is not supported|not supported in TorchScript|"
      r"Don't support|Expected a single top-level function|cannot statically infer).*$", _unsupported),
     (r"(?P<name>\w+) is not defined in the (?:true|false) branch", _generic(K.UNKNOWN, "name")),
+    (r"Expected (?P<what>integer) literal for index.*?(?P<container>ModuleList)/Sequential", _literal_index),
+    (r"Unable to extract (?P<what>string) literal index\. (?P<container>ModuleDict)", _literal_index),
+    (r"cannot call a value of type 'NoneType':?", _call_none),
+    (r"python value of type '\w+' cannot be used as a value.*", _generic(K.UNSUPPORTED)),
+    (r"^Failed to get source for .*", _generic(K.UNSUPPORTED)),
 ))
 
 

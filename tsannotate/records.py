@@ -40,6 +40,7 @@ class DiagnosticKind(enum.Enum):
     NONE_DEFAULT = "none-default"  # `p=None` compiled as a plain Tensor: fails when called with None
     UNSUPPORTED = "unsupported"  # a construct TorchScript cannot compile (NotSupportedError ...)
     CALL_FAILED = "call-failed"  # scripted, but raised when called on the probe inputs
+    CONSTANT_NEEDED = "constant-needed"  # `self.layers[self.k]`: the index must be a constant
     UNKNOWN = "unknown"
 
 
@@ -237,6 +238,7 @@ class ClassFacts:
     last_line: int
     annotations: tuple[tuple[str, str], ...]  # class-level `name: annotation`
     constants: tuple[str, ...] = ()  # names listed in __constants__
+    assigned: tuple[tuple[str, str], ...] = ()  # class-level `NAME = value`: (name, value text)
 
     def annotation(self, attr: str) -> str | None:
         return next((text for name, text in self.annotations if name == attr), None)
@@ -260,6 +262,8 @@ class SourceIndex:
     locals: tuple[LocalAssignment, ...] = ()
     attributes: tuple[AttributeAssignment, ...] = ()
     style: ImportStyle = field(default_factory=ImportStyle)
+    branches: tuple[Branch, ...] = ()
+    calls: tuple[CallSite, ...] = ()
 
     def function(self, qualname: str) -> FunctionFacts | None:
         return next((f for f in self.functions if f.qualname == qualname), None)
@@ -325,6 +329,27 @@ class AnnotateLocal:
 
 
 @dataclass(frozen=True)
+class Branch:
+    """An `if` statement inside a function: its test's source text and the lines of its body
+    (`first_line`..`body_last_line`) and of the whole statement, `else` included."""
+
+    function: str
+    test: str  # "self.use_norm", "not torch.jit.is_scripting()"
+    first_line: int
+    body_last_line: int
+    last_line: int
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call inside a function: `callee` is the called expression's text ("self.aux", "helper")."""
+
+    function: str
+    callee: str
+    line: int
+
+
+@dataclass(frozen=True)
 class AnnotateEmpty:
     """`name = []` → `name = torch.jit.annotate(T, [])`.
 
@@ -347,7 +372,17 @@ class AnnotateAttribute:
     annotation: Annotation
 
 
-Edit = AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute
+@dataclass(frozen=True)
+class Decorate:
+    """Put `@decorator` ("torch.jit.ignore") on `function`; with `returns`, also annotate its
+    return type when it has none (an ignored function is assumed to return a Tensor)."""
+
+    function: str
+    decorator: str
+    returns: Annotation | None = None
+
+
+Edit = AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute | Decorate
 
 
 class Source(enum.Enum):

@@ -25,6 +25,7 @@ KIND_CODES: dict[DiagnosticKind, str] = {
     DiagnosticKind.INFERRED_TENSOR: "TS005",
     DiagnosticKind.DEFAULT_TYPE: "TS005",
     DiagnosticKind.ATTRIBUTE_CONVERSION: "TS006",
+    DiagnosticKind.CONSTANT_NEEDED: "TS007",
     DiagnosticKind.CALL_FAILED: "TS010",
     DiagnosticKind.UNSUPPORTED: "TS020",
     DiagnosticKind.UNKNOWN: "TS099",

@@ -25,6 +25,8 @@ from tsannotate.records import (
     AnnotateLocal,
     AnnotateParam,
     AnnotateReturn,
+    Annotation,
+    Decorate,
     Edit,
     ImportName,
 )
@@ -35,6 +37,7 @@ from tsannotate.rewrite_edits import (
     annotate_local,
     annotate_param,
     annotate_return,
+    decorate,
 )
 from tsannotate.source_values import ModuleImports, SourceSyntaxError, module_imports, parse_module, root_names
 
@@ -131,8 +134,12 @@ class AnnotateClassTransformer(_TargetTransformer):
         return result
 
 
-def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str) -> tuple[_TargetTransformer, str]:
+def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str,
+                 returns: cst.BaseExpression | None = None) -> tuple[_TargetTransformer, str]:
     """The transformer for `edit`, and the reason to give if its target is not found."""
+    if isinstance(edit, Decorate):
+        return (AnnotateFunctionTransformer(edit.function, lambda f: decorate(f, ann, returns)),
+                f"no function '{edit.function}'")
     if isinstance(edit, AnnotateAttribute):
         attr, cls_ann = edit.attr, ann
         return (
@@ -202,6 +209,28 @@ def _needed(name: ImportName, ann: cst.BaseExpression, imports: ModuleImports) -
     return not (name.name and name.module in imports.star_modules)
 
 
+def _expressions(edit: Edit) -> tuple[cst.BaseExpression, cst.BaseExpression | None]:
+    """The edit's expression (annotation, or decorator) and a Decorate's return annotation."""
+    if isinstance(edit, Decorate):
+        returns = cst.parse_expression(edit.returns.text) if edit.returns else None
+        return cst.parse_expression(edit.decorator), returns
+    return cst.parse_expression(edit.annotation.text), None
+
+
+def _texts(edit: Edit) -> str:
+    if isinstance(edit, Decorate):
+        return edit.decorator + (f" -> {edit.returns.text}" if edit.returns else "")
+    return edit.annotation.text
+
+
+def _annotations(edit: Edit, ann: cst.BaseExpression, returns: cst.BaseExpression | None
+                 ) -> list[tuple[Annotation, cst.BaseExpression]]:
+    """The annotations an applied edit wrote, with their parsed expressions (for imports)."""
+    if isinstance(edit, Decorate):
+        return [(edit.returns, returns)] if edit.returns is not None and returns is not None else []
+    return [(edit.annotation, ann)]
+
+
 def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
     """Apply `edits` in order to `text`; raises SourceSyntaxError if `text` does not parse."""
     module = parse_module(text)
@@ -213,11 +242,11 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
     needed: list[ImportName] = []
     for edit in edits:
         try:
-            ann = cst.parse_expression(edit.annotation.text)
+            ann, returns = _expressions(edit)
         except cst.ParserSyntaxError:
-            skipped.append((edit, f"annotation {edit.annotation.text!r} is not a Python expression"))
+            skipped.append((edit, f"annotation {_texts(edit)!r} is not a Python expression"))
             continue
-        transformer, missing = _transformer(edit, ann, style.torch_alias)
+        transformer, missing = _transformer(edit, ann, style.torch_alias, returns)
         updated = module.visit(transformer)
         if not transformer.found:
             skipped.append((edit, missing))
@@ -226,8 +255,9 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
         else:
             module = updated
             applied.append(edit)
-            needed.extend(i for i in edit.annotation.imports if _needed(i, ann, imports))
-            if isinstance(edit, AnnotateEmpty) and not torch_bound:
+            for annotation, expr in _annotations(edit, ann, returns):
+                needed.extend(i for i in annotation.imports if _needed(i, expr, imports))
+            if isinstance(edit, (AnnotateEmpty, Decorate)) and not torch_bound:
                 needed.append(ImportName("torch"))
     if not applied:
         return RewriteResult(text, (), tuple(skipped))

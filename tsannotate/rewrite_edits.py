@@ -240,6 +240,13 @@ def annotate_attribute(cls: cst.ClassDef, attr: str, ann: cst.BaseExpression) ->
                     return ALREADY
                 changed = small.with_changes(annotation=_annotation(small.annotation, ann))
                 return cst.ensure_type(cls.deep_replace(small, changed), cst.ClassDef)
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and dotted_name(small.targets[0].target) == attr:
+                # a class-level `SCALE = 2.5` becomes `SCALE: Final[float] = 2.5` in place
+                target = small.targets[0]
+                declared = cst.AnnAssign(target.target, cst.Annotation(ann), small.value, equal=cst.AssignEqual(
+                    whitespace_before=target.whitespace_before_equal, whitespace_after=target.whitespace_after_equal),
+                    semicolon=small.semicolon)
+                return cst.ensure_type(cls.deep_replace(small, declared), cst.ClassDef)
     declaration = cst.SimpleStatementLine([cst.AnnAssign(cst.Name(attr), cst.Annotation(ann))])
     at = _insert_at(lines)
     lines.insert(at, declaration)
@@ -251,3 +258,33 @@ def annotate_attribute(cls: cst.ClassDef, attr: str, ann: cst.BaseExpression) ->
         return cls.with_changes(body=block.with_changes(body=lines))
     suite = cst.ensure_type(block, cst.SimpleStatementSuite)
     return cls.with_changes(body=cst.IndentedBlock(body=lines, header=suite.trailing_whitespace))
+
+
+# --------------------------------------------------------------------------- decorators
+
+
+def _jit_modifier(decorator: cst.Decorator) -> str | None:
+    """"ignore" for `@torch.jit.ignore` (any alias, with or without arguments), "unused", ...; else None."""
+    expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+    name = dotted_name(expr)
+    if name is None or not (name.startswith("jit.") or ".jit." in name):
+        return None
+    return name.rsplit(".", 1)[-1]
+
+
+def decorate(fn: cst.FunctionDef, decorator: cst.BaseExpression,
+             returns: cst.BaseExpression | None) -> cst.FunctionDef | str:
+    """`@decorator` above every other decorator (so `@torch.jit.unused` overrides an
+    `@torch.jit.export` below it); `returns` is added only where there is no return annotation."""
+    wanted = (dotted_name(decorator) or "").rsplit(".", 1)[-1]
+    present = [m for m in (_jit_modifier(d) for d in fn.decorators) if m in ("ignore", "unused")]
+    needs_returns = returns is not None and fn.returns is None
+    if present and present[0] != wanted:
+        return f"already decorated @torch.jit.{present[0]}"
+    if present and not needs_returns:
+        return ALREADY
+    if not present:
+        fn = fn.with_changes(decorators=[cst.Decorator(decorator), *fn.decorators])
+    if needs_returns and returns is not None:
+        fn = fn.with_changes(returns=cst.Annotation(returns))
+    return fn

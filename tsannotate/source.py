@@ -21,6 +21,7 @@ from tsannotate.records import (
     SourceIndex,
     ValueKind,
 )
+from tsannotate.source_flow import GatherFlowVisitor
 from tsannotate.source_values import (
     SourceSyntaxError,
     dict_of_empty_lists,
@@ -38,6 +39,8 @@ def index_source(path: str, text: str) -> SourceIndex:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     visitor = GatherSourceVisitor(module)
     wrapper.visit(visitor)
+    flow = GatherFlowVisitor(module)
+    wrapper.visit(flow)
     return SourceIndex(
         path=path,
         functions=tuple(visitor.functions),
@@ -45,6 +48,8 @@ def index_source(path: str, text: str) -> SourceIndex:
         locals=tuple(visitor.locals),
         attributes=tuple(visitor.attributes),
         style=module_imports(module).style(),
+        branches=tuple(flow.branches),
+        calls=tuple(flow.calls),
     )
 
 
@@ -90,6 +95,7 @@ class GatherSourceVisitor(cst.CSTVisitor):
         first, last = self._lines(node)
         annotations: list[tuple[str, str]] = []
         constants: list[str] = []
+        assigned: list[tuple[str, str]] = []
         for stmt in _class_statements(node):
             if isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name):
                 annotations.append((stmt.target.value, self._code(stmt.annotation.annotation)))
@@ -99,6 +105,8 @@ class GatherSourceVisitor(cst.CSTVisitor):
                 isinstance(t.target, cst.Name) and t.target.value == "__constants__" for t in stmt.targets
             ):
                 constants.extend(_string_items(stmt.value))
+            elif isinstance(stmt, cst.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0].target, cst.Name):
+                assigned.append((stmt.targets[0].target.value, self._code(stmt.value)))
         self.classes.append(
             ClassFacts(
                 name=qualname,
@@ -107,6 +115,7 @@ class GatherSourceVisitor(cst.CSTVisitor):
                 last_line=last,
                 annotations=tuple(annotations),
                 constants=tuple(constants),
+                assigned=tuple(assigned),
             )
         )
         self._class_path.append(node.name.value)
@@ -178,6 +187,10 @@ class GatherSourceVisitor(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._assigned(node, target.target, node.value, annotated=False)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Attribute):  # `self.steps += 1` reassigns the attribute
+            self._assigned(node, node.target, None, annotated=False)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:

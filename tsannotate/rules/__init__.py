@@ -17,6 +17,7 @@ from tsannotate.records import (
     AnnotateLocal,
     AnnotateParam,
     AnnotateReturn,
+    Decorate,
     Edit,
     Evidence,
     Fix,
@@ -66,6 +67,8 @@ def _disagree(first: Fix, other: Fix) -> bool:
 
 def _annotation_of(fix: Fix) -> str:
     edit = fix.edit
+    if isinstance(edit, Decorate):
+        return edit.decorator
     return edit.annotation.text if edit is not None else ""
 
 
@@ -81,6 +84,8 @@ def _slot(edit: Edit) -> tuple[str, ...]:
         return ("local", edit.function, edit.name, edit.key or "")
     if isinstance(edit, AnnotateAttribute):
         return ("attribute", edit.class_name, edit.attr)
+    if isinstance(edit, Decorate):  # one decorator per function: ignore and unused exclude each other
+        return ("decorator", edit.function)
     raise TypeError(f"unknown edit {edit!r}")
 
 
