@@ -71,12 +71,18 @@ def fix(
     probe: ProbeOpt = None,
     timeout: TimeoutOpt = None,
     format: FormatOpt = Format.text,
+    annotations_only: Annotated[bool, typer.Option(
+        "--annotations-only", help="Apply only annotations; list @torch.jit.ignore/unused fixes without applying "
+                                   "them (they change what the deployed model can do).")] = False,
 ) -> None:
     """Propose (and with --apply, write) the annotations that make the model script."""
+    from dataclasses import replace
+
     from tsannotate.interactive import Reviewer
 
     reviewer = Reviewer(path) if interactive else None
     options = _options(path, probe, timeout, max_passes, decide=reviewer.decide if reviewer else None)
+    options = replace(options, annotations_only=annotations_only)
     source, outcome = _run(path, options)
     written = False
     if apply and outcome.changed and outcome.load_error is None:
@@ -216,6 +222,8 @@ def _print_fix(outcome: Outcome, written: bool) -> None:
     if not outcome.scripts:
         for line in report.remaining_lines(outcome, written):
             _err(line)
+    for line in report.decisions(outcome, written):
+        _err(line)
     _err(report.summary(outcome, written))
 
 

@@ -180,7 +180,8 @@ def _unsupported(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnos
         symbol = f.span.strip().lstrip("*") or None
     if m.groupdict().get("name"):
         symbol = m.group("name")
-    return replace(d, kind=K.UNSUPPORTED, symbol=symbol, message=m.group(0).strip().rstrip(":"))
+    message = re.sub(r" object at 0x[0-9a-f]+>", " object>", m.group(0).strip().rstrip(":"))
+    return replace(d, kind=K.UNSUPPORTED, symbol=symbol, message=message)
 
 
 def _return_type(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:

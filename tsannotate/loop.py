@@ -34,6 +34,7 @@ class Options:
     probe: str | None = None
     timeout: float = 120.0
     decide: Callable[[Fix, str], bool] | None = None  # --interactive: accept this fix?
+    annotations_only: bool = False  # --annotations-only: hold back fixes that need a decision
 
 
 class Scripter(Protocol):
@@ -93,13 +94,17 @@ class Loop:
             pass_started = time.perf_counter()
             proposals = self.propose(current, report)
             for fix in proposals:
-                if fix.safety is Safety.DISPLAY_ONLY:
-                    advice.setdefault(fix.key, fix)
+                if fix.safety is Safety.DISPLAY_ONLY or (
+                        fix.safety is Safety.NEEDS_DECISION and self.options.annotations_only):
+                    # held back fixes are reported, not applied; at the user's lines, like applied ones
+                    held = replace(fix, location=relocate(fix.location, self.path, to_original(original, current)))
+                    advice.setdefault(fix.key if fix.edit else (fix.code, (fix.title, held.location)), held)
             if report.scripts:
                 # It compiles (and calls correctly on the probe inputs); what is left are the
                 # latent bugs the compiled signatures show, e.g. `mask=None` typed as a Tensor.
                 proposals = tuple(f for f in proposals if f.evidence is Source.SIGNATURE)
-            candidates = [f for f in proposals if f.edit is not None and f.key not in self.tried]
+            candidates = [f for f in proposals if f.edit is not None and f.key not in self.tried
+                          and not (self.options.annotations_only and f.safety is Safety.NEEDS_DECISION)]
             candidates = [f for f in candidates if self.accept(f, current)]
             if not candidates:
                 break

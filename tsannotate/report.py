@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from tsannotate.lines import relocate, to_original
+from tsannotate.report_decisions import decision_lines, decisions_json
 
 from tsannotate.records import Diagnostic, DiagnosticKind, Fix, Location, Observation, Outcome, Role, Safety
 
@@ -62,6 +63,11 @@ def diff_text(path: str, before: str, after: str, context: int = 3) -> str:
 
 def unified_diff(outcome: Outcome) -> str:
     return diff_text(outcome.path, outcome.original, outcome.final)
+
+
+def decisions(outcome: Outcome, written: bool) -> list[str]:
+    """Refactor advice, held-back fixes, and which methods the scripted model leaves to Python."""
+    return decision_lines(outcome, written, where)
 
 
 def fix_line(fix: Fix) -> str:
@@ -126,6 +132,8 @@ def _why_unfixed(d: Diagnostic) -> str:
         return "TorchScript cannot compile this construct; it needs a refactor (or @torch.jit.ignore)"
     if d.kind is DiagnosticKind.CALL_FAILED:
         return "the model scripts but fails or differs when called on the probe inputs"
+    if d.kind is DiagnosticKind.CONSTANT_NEEDED:
+        return "the index is not an attribute that can be Final; it needs a refactor (see the advice)"
     if d.kind is DiagnosticKind.UNKNOWN:
         return "tsannotate does not recognise this compiler error yet"
     if d.location is None:
@@ -148,6 +156,7 @@ def to_json(outcome: Outcome, written: bool) -> str:
                    for p in outcome.passes],
         "notes": list(outcome.notes),
         "seconds": round(outcome.seconds, 3),
+        **decisions_json(outcome),  # advice, decorated methods, needs_python
     }
     if outcome.load_error is not None:
         data["error"] = {"kind": outcome.load_error.failure.value,

@@ -26,10 +26,14 @@ from tsannotate.records import (
 from tsannotate.rules import (
     empty_attribute,
     empty_container,
+    final_constant,
+    jit_ignore,
+    jit_unused,
     none_default,
     optional_attribute,
     optional_local,
     param_type,
+    refactor_advice,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -39,8 +43,15 @@ RULES: tuple[ModuleType, ...] = (
     empty_container,  # TS004 — before TS006: a named element type beats the default guess
     empty_attribute,  # TS006
     param_type,  # TS005 — before TS001: an int parameter defaulting to None is Optional[int]
+    final_constant,  # TS007 — after the type rules: a constant is the answer only when no type is
+    # Code that cannot compile: decorate the method that holds it (needs a decision), after Final,
+    # which can make a flag's branch (and the helper it calls) drop out of compilation instead.
+    jit_ignore,  # TS008
+    jit_unused,  # TS009
     # Evidence from compiled signatures (the model scripts but would fail when called).
     none_default,  # TS001
+    # Display only, last: the refactor no annotation replaces.
+    refactor_advice,  # TS020
 )
 
 def plan(evidence: Evidence) -> tuple[Fix, ...]:

@@ -1,0 +1,247 @@
+"""TS007 (Final), TS008 (@torch.jit.ignore), TS009 (@torch.jit.unused), TS020 (refactor advice):
+pure rules on evidence built by hand, the way the worker reports it. No torch."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+from tsannotate import rules
+from tsannotate.records import (
+    AnnotateAttribute,
+    AnnotateReturn,
+    Decorate,
+    Diagnostic,
+    DiagnosticKind,
+    Evidence,
+    Fix,
+    Location,
+    Observation,
+    Role,
+    Safety,
+)
+from tsannotate.source import index_source
+
+K = DiagnosticKind
+PATH = "/p/model.py"
+MODEL = dedent('''\
+    import random
+
+    import torch
+    from torch import nn
+
+
+    class Net(nn.Module):
+        SCALE = 2.5
+        SIZES = (1, 2)
+
+        def __init__(self, use_norm=False):
+            super().__init__()
+            self.use_norm = use_norm
+            self.norm = nn.LayerNorm(4) if use_norm else None
+            self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
+            self.head = 2
+            self.task = "a"
+            self.steps = 0
+
+        def jitter(self, x):
+            return x * random.random()
+
+        def augment(self, x):
+            try:
+                return x * 2
+            except Exception:
+                return x
+
+        @torch.jit.export
+        def viz(self, x):
+            return list(map(lambda t: t, [x]))
+
+        def forward(self, x):
+            if self.training:
+                x = self.augment(x)
+            if self.use_norm:
+                x = self.norm(x)
+            x = self.layers[self.head](x)
+            for i in range(len(self.layers)):
+                x = self.layers[i](x)
+            self.steps += 1
+            return self.jitter(x) * self.SCALE
+
+        @torch.jit.ignore
+        def count(self, x):
+            return int(x.numel())
+    ''')
+
+
+def line_of(needle: str, text: str = MODEL) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def diag(kind: DiagnosticKind, needle: str, message: str, **kw: object) -> Diagnostic:
+    return Diagnostic(kind, message, Location(PATH, line_of(needle), 8), **kw)  # type: ignore[arg-type]
+
+
+def plan(*items: Diagnostic | Observation, text: str = MODEL) -> list[Fix]:
+    return list(rules.plan(Evidence(
+        index_source(PATH, text),
+        diagnostics=tuple(i for i in items if isinstance(i, Diagnostic)),
+        observations=tuple(i for i in items if isinstance(i, Observation)))))
+
+
+def edits(fixes: list[Fix]) -> list[object]:
+    return [f.edit for f in fixes if f.edit is not None]
+
+
+# --------------------------------------------------------------------------- TS007 Final
+
+NONE_CALL = diag(K.UNKNOWN, "x = self.norm(x)", "cannot call a value of type 'NoneType'", symbol="self.norm")
+LIST_INDEX = diag(K.CONSTANT_NEEDED, "self.layers[self.head]",
+                  "ModuleList indexing needs an integer literal or constant, not a variable", symbol="self.head")
+DICT_INDEX = diag(K.CONSTANT_NEEDED, "self.layers[self.head]",
+                  "ModuleDict indexing needs a string literal or constant, not a variable", symbol="self.task")
+CLASS_CONST = diag(K.UNKNOWN, "self.SCALE", "Module 'Net' has no attribute 'SCALE'", symbol="SCALE", owner="Net")
+
+
+@pytest.mark.parametrize(("d", "attr", "text"), [
+    pytest.param(NONE_CALL, "use_norm", "Final[bool]", id="flag-guarding-a-None-submodule"),
+    pytest.param(LIST_INDEX, "head", "Final[int]", id="module-list-index"),
+    pytest.param(DICT_INDEX, "task", "Final[str]", id="module-dict-key"),
+    pytest.param(CLASS_CONST, "SCALE", "Final[float]", id="class-constant"),
+])
+def test_final(d: Diagnostic, attr: str, text: str) -> None:
+    [fix] = [f for f in plan(d) if f.code == "TS007"]
+    assert fix.edit == AnnotateAttribute("Net", attr, fix.edit.annotation)  # type: ignore[union-attr]
+    assert fix.edit.annotation.text == text  # type: ignore[union-attr]
+    assert fix.safety is Safety.SAFE
+    assert fix.location == d.location
+
+
+def test_final_tuple_class_constant() -> None:
+    d = diag(K.UNKNOWN, "self.SCALE", "Module 'Net' has no attribute 'SIZES'", symbol="SIZES", owner="Net")
+    [fix] = [f for f in plan(d) if f.code == "TS007"]
+    assert fix.edit.annotation.text == "Final[Tuple[int, int]]"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("imports", "spelled"), [
+    pytest.param("from typing import Final\n", "Final[int]", id="from-typing"),
+    pytest.param("import typing\n", "typing.Final[int]", id="typing-module"),
+    pytest.param("", "torch.jit.Final[int]", id="torch-jit-final-in-file"),
+])
+def test_final_follows_the_files_spelling(imports: str, spelled: str) -> None:
+    text = imports + MODEL
+    if not imports:
+        text = text.replace("    SCALE = 2.5\n", "    SCALE = 2.5\n    depth: torch.jit.Final[int]\n")
+    d = Diagnostic(K.CONSTANT_NEEDED, LIST_INDEX.message, Location(PATH, line_of("self.layers[self.head]", text)),
+                   symbol="self.head")
+    [fix] = [f for f in plan(d, text=text) if f.code == "TS007"]
+    assert fix.edit.annotation.text == spelled  # type: ignore[union-attr]
+
+
+def test_reassigned_attribute_cannot_be_final_and_says_where() -> None:
+    text = MODEL.replace("self.steps += 1", "self.head += 1")
+    d = Diagnostic(K.CONSTANT_NEEDED, LIST_INDEX.message, Location(PATH, line_of("self.layers[self.head]", text)),
+                   symbol="self.head")
+    [fix] = [f for f in plan(d, text=text) if f.code == "TS007"]
+    assert fix.edit is None and fix.safety is Safety.DISPLAY_ONLY
+    assert fix.title == "`head` of Net cannot be Final"
+    assert f"Net.forward reassigns it (line {line_of('self.head += 1', text)})" in fix.reason
+
+
+def test_already_constant_is_left_alone() -> None:
+    text = MODEL.replace("    SCALE = 2.5\n", "    SCALE = 2.5\n    __constants__ = [\"head\"]\n")
+    d = Diagnostic(K.CONSTANT_NEEDED, LIST_INDEX.message, Location(PATH, line_of("self.layers[self.head]", text)),
+                   symbol="self.head")
+    assert [f for f in plan(d, text=text) if f.code == "TS007"] == []
+
+
+def test_flag_that_is_not_bool_is_not_final() -> None:
+    seen = Observation("Net", "use_norm", Role.ATTR, "int")
+    assert [f for f in plan(NONE_CALL, seen) if f.code == "TS007"] == []
+
+
+# --------------------------------------------------------------------------- TS008 / TS009
+
+RANDOM = diag(K.UNSUPPORTED, "random.random()", "Python builtin <built-in method random> is currently not supported",
+              function="Net.jitter")
+TRY = diag(K.UNSUPPORTED, "        try:", "try blocks aren't supported")
+LAMBDA = diag(K.UNSUPPORTED, "lambda t", "Lambda aren't supported")
+
+
+def test_helper_called_from_forward_is_ignored_with_the_observed_return_type() -> None:
+    fixes = plan(RANDOM, Observation("Net.jitter", "", Role.RETURN, "float"))
+    [fix] = [f for f in fixes if f.code == "TS008"]
+    assert fix.edit == Decorate("Net.jitter", "torch.jit.ignore", fix.edit.returns)  # type: ignore[union-attr]
+    assert fix.edit.returns is not None and fix.edit.returns.text == "float"  # type: ignore[union-attr]
+    assert fix.safety is Safety.NEEDS_DECISION
+    assert "the scripted model needs Python" in fix.reason and "cannot run from C++" in fix.reason
+    assert f"Net.forward (line {line_of('return self.jitter')})" in fix.reason
+
+
+def test_ignore_without_a_probe_says_a_tensor_is_assumed() -> None:
+    [fix] = [f for f in plan(RANDOM) if f.code == "TS008"]
+    assert fix.edit == Decorate("Net.jitter", "torch.jit.ignore", None)
+    assert "TorchScript assumes it returns a Tensor" in fix.reason
+
+
+def test_training_only_helper_is_unused() -> None:
+    [fix] = [f for f in plan(TRY) if f.code in ("TS008", "TS009")]
+    assert fix.code == "TS009"
+    assert fix.edit == Decorate("Net.augment", "torch.jit.unused")
+    assert "raises if it is reached" in fix.reason and "training-only" in fix.reason
+
+
+def test_exported_helper_nobody_calls_is_unused() -> None:
+    [fix] = [f for f in plan(LAMBDA) if f.code in ("TS008", "TS009")]
+    assert (fix.code, fix.edit) == ("TS009", Decorate("Net.viz", "torch.jit.unused"))
+    assert "exported helper" in fix.reason
+
+
+def test_forward_itself_is_not_decorated() -> None:
+    d = diag(K.UNSUPPORTED, "for i in range", "try blocks aren't supported")
+    assert [f for f in plan(d) if f.code in ("TS008", "TS009")] == []
+
+
+def test_ignored_function_seen_returning_int_gets_its_return_annotation() -> None:
+    [fix] = plan(Observation("Net.count", "", Role.RETURN, "int"))
+    assert fix.code == "TS008" and isinstance(fix.edit, AnnotateReturn)
+    assert fix.edit.annotation.text == "int"
+
+
+# --------------------------------------------------------------------------- TS020 advice
+
+
+@pytest.mark.parametrize(("d", "refactor"), [
+    pytest.param(diag(K.CONSTANT_NEEDED, "x = self.layers[i](x)", LIST_INDEX.message, symbol="i"),
+                 "`self.layers[i]` with a variable index", id="range-loop-index"),
+    pytest.param(TRY, "try/except", id="try"),
+    pytest.param(LAMBDA, "lambda", id="lambda"),
+    pytest.param(diag(K.UNSUPPORTED, "def forward", "Compiled functions can't take variable number of arguments"),
+                 "**kwargs / *args", id="kwargs"),
+    pytest.param(diag(K.UNSUPPORTED, "def forward", "generator expressions are not supported: aten::sum"),
+                 "generator expression", id="generator"),
+    pytest.param(diag(K.ATTRIBUTE_CONVERSION, "def forward", "Module 'Net' has no attribute 'blocks': its Python "
+                      "value (a list of modules) of type 'list' could not be converted"),
+                 "a plain Python list of modules", id="list-of-modules"),
+    pytest.param(diag(K.UNSUPPORTED, "def forward", "python value of type 'dict' cannot be used as a value."),
+                 "a global dict", id="global-dict"),
+    pytest.param(diag(K.UNKNOWN, "def forward", "all inputs of range must be ints, found number in argument 0"),
+                 "a number (`.item()`) where an int is needed", id="item"),
+    pytest.param(diag(K.UNSUPPORTED, "def forward", "method 'walk' is called recursively. Recursive calls are not "
+                      "supported"), "recursion", id="recursion"),
+    pytest.param(diag(K.UNSUPPORTED, "def forward", "Failed to get source for <function Cfg.__init__> using "
+                      "inspect.getsource"), "a dataclass", id="dataclass"),
+    pytest.param(diag(K.UNSUPPORTED, "def forward", "Set aren't supported"), "a set", id="set"),
+    pytest.param(diag(K.UNKNOWN, "def forward", "'Tensor' object has no attribute or method 'forward'"),
+                 "super().forward()", id="super-forward"),
+])
+def test_advice_names_the_line_and_the_refactor(d: Diagnostic, refactor: str) -> None:
+    [fix] = [f for f in plan(d) if f.code == "TS020"]
+    assert fix.title == f"refactor: {refactor}"
+    assert fix.location == d.location
+    assert fix.edit is None and fix.safety is Safety.DISPLAY_ONLY
+
+
+def test_no_advice_for_an_attribute_index() -> None:
+    assert [f for f in plan(LIST_INDEX) if f.code == "TS020"] == []

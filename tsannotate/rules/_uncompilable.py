@@ -1,0 +1,81 @@
+"""Shared by TS008 (@torch.jit.ignore) and TS009 (@torch.jit.unused): which method holds code
+the compiler cannot compile, and how compiled code reaches it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tsannotate.records import CallSite, Diagnostic, DiagnosticKind, Evidence, FunctionFacts, Location, SourceIndex
+from tsannotate.rules._common import compiled_functions, function_of
+
+# `if self.training:` / `if not torch.jit.is_scripting():` — branches a deployed model never takes
+_UNCOMPILED_BRANCH = re.compile(r"^(?:self\.training|not\s+(?:\w+\.)*jit\.is_scripting\(\))$")
+_NOT_DECORATABLE = ("forward", "__init__")
+
+
+@dataclass(frozen=True)
+class Uncompilable:
+    diag: Diagnostic
+    function: FunctionFacts
+    callers: tuple[CallSite, ...]  # compiled call sites in this file
+    training_only: bool  # every call site sits under `if self.training:` (or not scripting)
+    exported: bool  # @torch.jit.export: compiled because it is exported
+
+    @property
+    def unused(self) -> bool:
+        """Compiled code never needs it: @torch.jit.unused rather than @torch.jit.ignore."""
+        return (self.exported and not self.callers) or (bool(self.callers) and self.training_only)
+
+    @property
+    def location(self) -> Location | None:
+        return self.diag.location
+
+
+def uncompilable(evidence: Evidence) -> list[Uncompilable]:
+    """One entry per method or helper that holds code TorchScript cannot compile, first
+    diagnostic first. `forward`, `__init__` and scripted functions themselves are left out:
+    decorating them would leave nothing to compile (their diagnostics get refactor advice)."""
+    source = evidence.source
+    compiled = {f.qualname for f in compiled_functions(source)}
+    found: dict[str, Uncompilable] = {}
+    for diag in evidence.diagnostics:
+        if diag.kind is not DiagnosticKind.UNSUPPORTED:
+            continue
+        func = function_of(diag, source)
+        if func is None or func.qualname in found or func.qualname not in compiled or not _decoratable(func):
+            continue
+        callers = tuple(c for c in calls_of(func, source) if c.function in compiled)
+        guarded = all(_in_uncompiled_branch(c, source) for c in callers)
+        exported = any(d.rsplit(".", 1)[-1] == "export" for d in func.decorators)
+        found[func.qualname] = Uncompilable(diag, func, callers, guarded, exported)
+    return list(found.values())
+
+
+def _decoratable(func: FunctionFacts) -> bool:
+    if func.name in _NOT_DECORATABLE:
+        return False
+    return not any(d.rsplit(".", 1)[-1] == "script" for d in func.decorators)
+
+
+def calls_of(func: FunctionFacts, source: SourceIndex) -> list[CallSite]:
+    """Where this file calls `func` (`self.name(...)` from its class, `name(...)` for a function),
+    recursion excluded."""
+    if func.class_name is not None:
+        return [c for c in source.calls if c.callee == f"self.{func.name}"
+                and c.function.startswith(func.class_name + ".") and c.function != func.qualname]
+    return [c for c in source.calls if c.callee == func.name and c.function != func.qualname]
+
+
+def _in_uncompiled_branch(call: CallSite, source: SourceIndex) -> bool:
+    return any(b.function == call.function and b.first_line < call.line <= b.body_last_line
+               and _UNCOMPILED_BRANCH.match(b.test) for b in source.branches)
+
+
+def callers_text(u: Uncompilable) -> str:
+    names = list(dict.fromkeys(f"{c.function} (line {c.line})" for c in u.callers))
+    return ", ".join(names) if names else "no call site in this file"
+
+
+def decorator(source: SourceIndex, name: str) -> str:
+    return f"{source.style.torch_alias}.jit.{name}"

@@ -1,0 +1,164 @@
+"""TS007 — class-level `Final[T]` for attributes TorchScript must see as constants.
+
+What it does: `name: Final[T]` in the class body (spelled `Final` / `typing.Final` /
+`torch.jit.Final` as the file already spells it) for
+- a bool config flag whose branch cannot compile otherwise (`if self.use_norm: x = self.norm(x)`
+  with `self.norm = None` when the flag is off): a constant False branch is not compiled;
+- an int or str attribute indexing an `nn.ModuleList` / `nn.ModuleDict` (`self.layers[self.head]`);
+- a class attribute (`SCALE = 2.5`, a tuple or list of constants) TorchScript cannot see as a
+  module attribute: it becomes `SCALE: Final[float] = 2.5` in place.
+Only attributes assigned nowhere but `__init__` (class constants: nowhere at all) become Final;
+otherwise the fix is advice that names the reassignment. Names already in `__constants__` or
+annotated Final are left alone.
+Why: TorchScript bakes constants into the compiled code; everything else is a typed attribute,
+read at run time, so a None submodule must be callable and a ModuleList index must be a literal.
+Fix safety: safe — eager behaviour is unchanged, and the attribute never changes after `__init__`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from tsannotate.records import (
+    AnnotateAttribute,
+    Annotation,
+    AttributeAssignment,
+    ClassFacts,
+    Diagnostic,
+    DiagnosticKind,
+    Evidence,
+    Fix,
+    ImportName,
+    Location,
+    Role,
+    Safety,
+    SourceIndex,
+    ValueKind,
+)
+from tsannotate.rules._common import annotation, function_of, observed_type
+from tsannotate.tstypes import TSType
+
+CODE = "TS007"
+_FLAG_TEST = re.compile(r"^(?:not\s+)?self\.(\w+)(?:\s+is\s+(?:not\s+)?None)?$")
+_SELF_ATTR = re.compile(r"^self\.(\w+)$")
+
+
+def fixes(evidence: Evidence) -> Iterator[Fix]:
+    source = evidence.source
+    for diag in evidence.diagnostics:
+        func = function_of(diag, source)
+        found = _constant_needed(diag, source, func.class_name if func else None, evidence)
+        if found is None:
+            continue
+        cls, attr, t, why = found
+        yield from _final(source, cls, attr, t, why, diag)
+
+
+def _constant_needed(diag: Diagnostic, source: SourceIndex, class_name: str | None, evidence: Evidence
+                     ) -> tuple[ClassFacts, str, TSType, str] | None:
+    """(class, attribute, its type, why it must be a constant), when the diagnostic shows one."""
+    if diag.kind is DiagnosticKind.UNKNOWN and diag.owner and diag.symbol:
+        cls = source.cls(diag.owner)
+        value = dict(cls.assigned).get(diag.symbol) if cls else None
+        t = _literal_type(value) if value is not None else None
+        if cls is not None and t is not None:
+            return cls, diag.symbol, t, (f"TorchScript does not see class attribute `{diag.symbol}` "
+                                         "(a module's attributes are its instance's); a Final one is a constant")
+    cls = source.cls(class_name) if class_name else None
+    if cls is None:
+        return None
+    if diag.kind is DiagnosticKind.CONSTANT_NEEDED:
+        m = _SELF_ATTR.match(diag.symbol or "")
+        t = TSType("str") if "ModuleDict" in diag.message else TSType("int")
+        if m:
+            return cls, m.group(1), t, f"{diag.message}; a Final attribute is a constant"
+        return None
+    if diag.kind in (DiagnosticKind.UNKNOWN, DiagnosticKind.UNSUPPORTED, DiagnosticKind.ATTRIBUTE_CONVERSION) \
+            and diag.location is not None:
+        line = diag.location.line
+        for b in source.branches:
+            m = _FLAG_TEST.match(b.test)
+            if m and b.function.startswith(cls.name + ".") and b.first_line < line <= b.last_line \
+                    and _is_bool(cls.name, m.group(1), source, evidence):
+                return cls, m.group(1), TSType("bool"), (
+                    f"{diag.message}, in a branch on `self.{m.group(1)}`; a Final flag is a constant, and "
+                    "TorchScript does not compile the branch a constant rules out")
+    return None
+
+
+def _final(source: SourceIndex, cls: ClassFacts, attr: str, t: TSType, why: str, diag: Diagnostic) -> Iterator[Fix]:
+    if attr in cls.constants or "Final" in (cls.annotation(attr) or ""):
+        return
+    class_level = attr in dict(cls.assigned)
+    elsewhere = [a for a in source.attributes if a.class_name == cls.name and a.attr == attr
+                 and (class_level or a.function != f"{cls.name}.__init__")]
+    if elsewhere:
+        yield _cannot(cls, attr, elsewhere[0], diag)
+        return
+    ann = _final_annotation(annotation(t, source), source)
+    yield Fix(CODE, f"annotate attribute `{attr}` of {cls.name} as {ann.text}", why,
+              AnnotateAttribute(cls.name, attr, ann), location=diag.location)
+
+
+def _cannot(cls: ClassFacts, attr: str, where: AttributeAssignment, diag: Diagnostic) -> Fix:
+    return Fix(CODE, f"`{attr}` of {cls.name} cannot be Final",
+               f"{diag.message}; TorchScript needs `{attr}` as a constant, but {where.function} reassigns it "
+               f"(line {where.line}) and a constant is fixed when the model is scripted: set it only in "
+               f"`__init__`, or branch on something TorchScript can type",
+               None, safety=Safety.DISPLAY_ONLY, location=Location(diag.location.path if diag.location else "",
+                                                                   where.line))
+
+
+def _final_annotation(inner: Annotation, source: SourceIndex) -> Annotation:
+    """`Final[T]` spelled as the file spells Final: from typing, typing.Final, or torch.jit.Final."""
+    style = source.style
+    torch_final = f"{style.torch_alias}.jit.Final"
+    spelled = [text for c in source.classes for _, text in c.annotations]
+    if "Final" in style.typing_names:
+        return Annotation(f"Final[{inner.text}]", inner.imports)
+    if any(text.startswith(torch_final + "[") for text in spelled):
+        return Annotation(f"{torch_final}[{inner.text}]", inner.imports)
+    if style.typing_module:
+        return Annotation(f"{style.typing_module}.Final[{inner.text}]", inner.imports)
+    return Annotation(f"Final[{inner.text}]", (*inner.imports, ImportName("typing", "Final")))
+
+
+def _is_bool(class_name: str, attr: str, source: SourceIndex, evidence: Evidence) -> bool:
+    """The attribute holds a bool: the probe saw one, `__init__` assigns a bool literal, or a
+    parameter of `__init__` that defaults to (or is annotated) bool."""
+    seen = observed_type(evidence.observed(class_name, attr, Role.ATTR))
+    if seen is not None:
+        return seen == TSType("bool")
+    init = source.function(f"{class_name}.__init__")
+    for a in source.attributes:
+        if a.class_name != class_name or a.attr != attr:
+            continue
+        param = init.param(a.value_text.strip()) if init else None
+        if a.value is ValueKind.BOOL or (param is not None and (
+                param.default_kind is ValueKind.BOOL or param.annotation == "bool")):
+            return True
+    return False
+
+
+def _literal_type(text: str) -> TSType | None:
+    """The TorchScript type of a literal constant: 2.5 → float, (1, 2) → Tuple[int, int]."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return _type_of(value)
+
+
+def _type_of(value: object) -> TSType | None:
+    if isinstance(value, (bool, int, float, str)):
+        return TSType(type(value).__name__)
+    if isinstance(value, tuple) and value:
+        items = [_type_of(v) for v in value]
+        return TSType("Tuple", tuple(items)) if all(i is not None for i in items) else None  # type: ignore[arg-type]
+    if isinstance(value, list) and value:
+        kinds = {_type_of(v) for v in value}
+        item = kinds.pop() if len(kinds) == 1 else None
+        return TSType("List", (item,)) if item is not None else None
+    return None

@@ -1,0 +1,88 @@
+"""TS020 — advice where no annotation helps: the refactor TorchScript needs, at the line.
+
+What it does: for each compiler error about a construct TorchScript cannot compile, names the
+refactor: `**kwargs`/`*args` in a signature, try/except, a lambda, a generator expression,
+`self.layers[i]` in a `range` loop, a plain Python list of modules, a global dict, a number
+(`.item()`) where an int is needed, recursion, dataclasses, sets, `super().forward()`, Python
+library calls (numpy, random, time), print with a format spec.
+Why: these are not type problems; the code itself has to change (or move behind
+`@torch.jit.ignore`, which TS008 proposes for helpers).
+Example: `for i in range(len(self.layers)): x = self.layers[i](x)` → "iterate the ModuleList:
+`for layer in self.layers: x = layer(x)` (enumerate(self.layers) when the index is needed)".
+Fix safety: display only — the report shows it; nothing is edited.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from tsannotate.records import Diagnostic, DiagnosticKind, Evidence, Fix, Safety
+
+CODE = "TS020"
+K = DiagnosticKind
+_ADVISED = (K.UNSUPPORTED, K.UNKNOWN, K.CONSTANT_NEEDED, K.ATTRIBUTE_CONVERSION, K.CALL_FAILED)
+
+# (what the message or the offending source says, the refactor's name, what to do)
+_ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.S), name, todo) for p, name, todo in (
+    (r"variable number of arguments", "**kwargs / *args",
+     "give the function explicit parameters (`name: Optional[T] = None` for optional ones); TorchScript "
+     "compiles fixed signatures only"),
+    (r"try blocks aren't supported", "try/except",
+     "move the try/except out of compiled code (into the caller, or an @torch.jit.ignore helper) and check "
+     "the condition explicitly (`if ...: raise ...`)"),
+    (r"Lambda aren't supported", "lambda", "write a named method (or a module-level def) instead of the lambda"),
+    (r"generator expressions are not supported|GeneratorExp", "generator expression",
+     "use a list comprehension or a for loop"),
+    (r"ModuleList indexing needs", "`self.layers[i]` with a variable index",
+     "iterate the ModuleList: `for layer in self.layers: x = layer(x)` (`for i, layer in "
+     "enumerate(self.layers)` when the index is needed)"),
+    (r"ModuleDict indexing needs", "`self.modules[key]` with a variable key",
+     "iterate `for name, module in self.modules.items():`, or make the key a Final attribute"),
+    (r"\(a list of modules\)", "a plain Python list of modules",
+     "hold the submodules in `nn.ModuleList([...])` so TorchScript (and .to(), state_dict) sees them"),
+    (r"python value of type 'dict' cannot be used as a value", "a global dict",
+     "make it a module attribute set in `__init__` (`self.table = {...}`) or pass it in as an argument"),
+    (r"python value of type '\w+' cannot be used as a value", "a global Python value",
+     "make it a module attribute set in `__init__`, or pass it in as an argument"),
+    (r"found number in argument|found Scalar in argument", "a number (`.item()`) where an int is needed",
+     "`.item()` is a number (int or float) to TorchScript: convert it, `int(x.item())`"),
+    (r"called recursively", "recursion", "rewrite the recursion as a loop (TorchScript cannot compile recursive calls)"),
+    (r"Failed to get source for .*__init__|dataclass", "a dataclass",
+     "use a typing.NamedTuple, or a plain class with an annotated `__init__`"),
+    (r"Set aren't supported|type set\b", "a set", "use a List, or a Dict[T, bool] for membership"),
+    (r"object has no attribute or method 'forward'", "super().forward()",
+     "call the parent's computation through a named method of the base class (`self._base_forward(x)`) "
+     "or repeat it; TorchScript does not compile super()"),
+    (r"Python builtin <", "a Python library call",
+     "use the torch equivalent (torch.rand for random.random, time is not available), or move the call into "
+     "an @torch.jit.ignore helper"),
+    (r"formatting in JoinedStr", "print with a format spec",
+     "drop the format spec (`f\"{x}\"` compiles) or format outside the model"),
+    (r"global variables aren't supported", "a global statement",
+     "keep the state in a module attribute instead of a global"),
+    (r"Yield aren't supported", "a generator function", "return a List instead of yielding"),
+    (r"cannot statically infer the expected size of a list", "`*` unpacking of a list",
+     "pass the list itself (`x.view(sizes)`) or index its items"),
+))
+
+
+def fixes(evidence: Evidence) -> Iterator[Fix]:
+    for diag in evidence.diagnostics:
+        if diag.kind not in _ADVISED or (diag.kind is K.CONSTANT_NEEDED and (diag.symbol or "").startswith("self.")):
+            continue  # an attribute index is TS007's (Final); a loop variable needs a refactor
+        found = _advice(diag)
+        if found is None:
+            continue
+        name, todo = found
+        yield Fix(CODE, f"refactor: {name}", f"{todo} — the compiler said: {diag.message}", None,
+                  safety=Safety.DISPLAY_ONLY, location=diag.location)
+
+
+def _advice(diag: Diagnostic) -> tuple[str, str] | None:
+    if diag.kind is K.CALL_FAILED and "value of type set" not in diag.message:
+        return None
+    for pattern, name, todo in _ADVICE:
+        if pattern.search(diag.message):
+            return name, todo
+    return None
