@@ -168,6 +168,74 @@ class ScriptReport:
         )
 
 
+# --------------------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    """CLI → worker: is the scripted model the eager model, and does it deploy?"""
+
+    model_path: str
+    source: str
+    probe: str | None = None
+    original: str | None = None  # the source before fixes: its eager outputs must not change
+    trace: bool = False  # also trace with the first input and look for frozen values
+    cpp: bool = False  # also run the saved model from a C++ program, without Python
+    cache_dir: str | None = None  # where the C++ runner is built (default ~/.cache/tsannotate)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison: `stage` ("scripted", "loaded", "traced", "cpp", "eager") of `target`
+    against eager on one input ("probe input 0", "probe input 1 with batch 3")."""
+
+    target: str
+    stage: str
+    input: str
+    ok: bool
+    message: str = ""  # for a failure: what differs, where (output[1]), or what raised
+
+
+@dataclass(frozen=True)
+class PythonCall:
+    """A method the scripted model calls back into Python for (`@torch.jit.ignore`)."""
+
+    name: str  # "Net.helper"
+    location: Location | None = None  # the call site in the scripted code
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """A line that freezes a runtime value into a trace (`len(x)`, `.item()`, ...)."""
+
+    location: Location
+    what: str  # "len() of a tensor becomes a constant"
+    warned: bool = False  # the tracer itself warned here
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    checks: tuple[Check, ...] = ()
+    python_calls: tuple[PythonCall, ...] = ()
+    hazards: tuple[Hazard, ...] = ()
+    load_error: LoadError | None = None
+    notes: tuple[str, ...] = ()  # skipped variants, a missing compiler, no probe ...
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if not c.ok)
+
+    @property
+    def compared(self) -> bool:
+        """Some output was compared with eager (there was a probe with inputs)."""
+        return any(c.input for c in self.checks)
+
+    @property
+    def ok(self) -> bool:
+        return self.load_error is None and not self.failures
+
+
 # --------------------------------------------------------------------------- source facts
 
 

@@ -20,7 +20,14 @@ import tempfile
 import time
 from types import TracebackType
 
-from tsannotate.records import LoadError, LoadFailure, ScriptReport, ScriptRequest
+from tsannotate.records import (
+    LoadError,
+    LoadFailure,
+    ScriptReport,
+    ScriptRequest,
+    VerifyReport,
+    VerifyRequest,
+)
 from tsannotate.worker import protocol
 
 _TAIL_LINES = 40
@@ -169,64 +176,69 @@ class Worker:
 
     def script(self, request: ScriptRequest) -> ScriptReport:
         began = time.monotonic()
+        reply = self._exchange(request, self.timeout, "loading or scripting")
+        if isinstance(reply, LoadError):
+            return ScriptReport(load_error=reply, seconds=time.monotonic() - began)
+        if not isinstance(reply, ScriptReport):
+            self._discard()
+            return ScriptReport(load_error=_unexpected(reply), seconds=time.monotonic() - began)
+        return reply
+
+    def verify(self, request: VerifyRequest) -> VerifyReport:
+        """Compare scripted, saved-and-loaded (and traced, C++) with eager; see worker/verify.py."""
+        began = time.monotonic()
+        timeout = self.timeout * (3 if request.trace else 2) + (900.0 if request.cpp else 0.0)
+        reply = self._exchange(request, timeout, "verifying")
+        if isinstance(reply, ScriptReport) and reply.load_error is not None:
+            reply = reply.load_error  # the worker's own last-resort error reply
+        if isinstance(reply, LoadError):
+            return VerifyReport(load_error=reply, seconds=time.monotonic() - began)
+        if not isinstance(reply, VerifyReport):
+            self._discard()
+            return VerifyReport(load_error=_unexpected(reply), seconds=time.monotonic() - began)
+        return reply
+
+    def _exchange(self, request: ScriptRequest | VerifyRequest, timeout: float,
+                  doing: str) -> object:
+        """The worker's reply to `request`, or a LoadError saying why there is none."""
         error = self.start()
         if error is not None:
-            return ScriptReport(load_error=error, seconds=time.monotonic() - began)
+            return error
         child = self._child
         assert child is not None
         offset = self._log_size()
         try:
-            deadline = time.monotonic() + self.timeout
+            deadline = time.monotonic() + timeout
             protocol.send(child.req_write, request, deadline)
-            reply = protocol.receive(child.rep_read, deadline, REPLY_MODULES)
+            return protocol.receive(child.rep_read, deadline, REPLY_MODULES)
         except protocol.ForbiddenGlobal as exc:
             self._discard()
-            return ScriptReport(
-                load_error=LoadError(
-                    LoadFailure.CRASH,
-                    f"the worker's reply names {exc}, which the CLI side will not import; "
-                    "this is a tsannotate bug",
-                ),
-                seconds=time.monotonic() - began,
+            return LoadError(
+                LoadFailure.CRASH,
+                f"the worker's reply names {exc}, which the CLI side will not import; "
+                "this is a tsannotate bug",
             )
         except protocol.ChannelTimeout:
             self._discard()
-            return ScriptReport(
-                load_error=LoadError(
-                    LoadFailure.TIMEOUT,
-                    f"scripting {request.model_path} did not finish within {self.timeout:g} s; "
-                    "pass --timeout or check the probe for an infinite loop",
-                    self._tail(offset),
-                ),
-                seconds=time.monotonic() - began,
+            return LoadError(
+                LoadFailure.TIMEOUT,
+                f"{doing.rpartition(' ')[2]} {request.model_path} did not finish within {timeout:g} s; "
+                "pass --timeout or check the probe for an infinite loop",
+                self._tail(offset),
             )
         except protocol.ChannelClosed:
             status = child.exit_status()
             self._discard()
-            return ScriptReport(
-                load_error=LoadError(
-                    LoadFailure.CRASH,
-                    f"the worker {_describe_exit(status)} while loading or scripting "
-                    f"{request.model_path}; the model, the probe or torch crashed the process "
-                    "(see the details for its last output), so run the probe directly to debug it",
-                    self._tail(offset),
-                ),
-                seconds=time.monotonic() - began,
+            return LoadError(
+                LoadFailure.CRASH,
+                f"the worker {_describe_exit(status)} while {doing} "
+                f"{request.model_path}; the model, the probe or torch crashed the process "
+                "(see the details for its last output), so run the probe directly to debug it",
+                self._tail(offset),
             )
         except BaseException:
             self._discard()  # KeyboardInterrupt mid-request: don't leave a busy child behind
             raise
-        if not isinstance(reply, ScriptReport):
-            self._discard()
-            return ScriptReport(
-                load_error=LoadError(
-                    LoadFailure.CRASH,
-                    f"the worker sent an unexpected reply ({type(reply).__name__}); "
-                    "this is a tsannotate bug",
-                ),
-                seconds=time.monotonic() - began,
-            )
-        return reply
 
     # ------------------------------------------------------------------ log
 
@@ -246,6 +258,13 @@ class Worker:
             return ""
         lines = text.rstrip("\n").splitlines()[-_TAIL_LINES:]
         return "\n".join(lines)[-_TAIL_CHARS:]
+
+
+def _unexpected(reply: object) -> LoadError:
+    return LoadError(
+        LoadFailure.CRASH,
+        f"the worker sent an unexpected reply ({type(reply).__name__}); this is a tsannotate bug",
+    )
 
 
 def _describe_exit(status: int | None) -> str:

@@ -17,7 +17,14 @@ import traceback
 import warnings
 from dataclasses import replace
 
-from tsannotate.records import LoadError, LoadFailure, ScriptReport, ScriptRequest
+from tsannotate.records import (
+    LoadError,
+    LoadFailure,
+    ScriptReport,
+    ScriptRequest,
+    VerifyReport,
+    VerifyRequest,
+)
 from tsannotate.worker import protocol
 
 
@@ -43,10 +50,14 @@ def main(argv: list[str]) -> int:
             protocol.send(reply_fd, _internal_error(exc, reply.seconds))
 
 
-def handle(request: object) -> ScriptReport:
-    """Load, find targets, script; never raises."""
+def handle(request: object) -> ScriptReport | VerifyReport:
+    """Load, find targets, script (or verify: see verify.py); never raises."""
     import torch
 
+    if isinstance(request, VerifyRequest):
+        from tsannotate.worker.verify import handle_verify
+
+        return handle_verify(request)
     began = time.perf_counter()
     cwd, grad = os.getcwd(), torch.is_grad_enabled()
     try:

@@ -1,0 +1,409 @@
+"""Proof: the scripted model computes what the eager model computes, and it deploys.
+
+For every probe target: script it, `torch.jit.save` it to a buffer and `torch.jit.load` it
+back, then run eager, scripted and loaded side by side on every probe input and on inputs
+derived from them (another batch size, another length), comparing outputs (tensors: shape,
+dtype, values; other values exactly; nested structures walked). Lists the calls back into
+Python (`@torch.jit.ignore`), which keep the model from running in C++. Optionally traces
+with the first input to find the lines a trace freezes, and runs the saved model from C++.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+import re
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from types import FrameType
+from typing import Any
+
+import torch
+from torch import nn
+
+from tsannotate.records import (
+    Check,
+    Hazard,
+    LoadError,
+    LoadFailure,
+    Location,
+    PythonCall,
+    ScriptRequest,
+    VerifyReport,
+    VerifyRequest,
+)
+from tsannotate.worker import hazards
+from tsannotate.worker.compare import fresh_args, mismatch, snapshot
+from tsannotate.worker.errors import LoadFailed, describe
+from tsannotate.worker.loader import Loaded, loading
+from tsannotate.worker.targets import Target, find_targets
+from tsannotate.worker.variants import derive
+
+_RANGE = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
+_TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
+
+
+@dataclass
+class _Out:
+    checks: list[Check] = field(default_factory=list)
+    calls: list[PythonCall] = field(default_factory=list)
+    hazards: list[Hazard] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Raised:
+    """Eager raised on a probe input (a baseline entry)."""
+
+    what: str
+
+
+def handle_verify(request: VerifyRequest) -> VerifyReport:
+    """Never raises: whatever goes wrong becomes the report's load_error."""
+    began = time.perf_counter()
+    cwd, grad = os.getcwd(), torch.is_grad_enabled()
+    try:
+        report = _verify(request)
+    except (Exception, SystemExit) as exc:
+        report = VerifyReport(load_error=LoadError(
+            LoadFailure.CRASH,
+            f"internal error in tsannotate verify: {type(exc).__name__}: {exc}".splitlines()[0][:300]
+            + " — this is a tsannotate bug; please report it with the details",
+            "".join(traceback.format_exception(exc)).rstrip("\n")))
+    finally:
+        torch.set_grad_enabled(grad)
+        try:
+            os.chdir(cwd)
+        except OSError:
+            pass
+    return replace(report, seconds=time.perf_counter() - began)
+
+
+def _verify(request: VerifyRequest) -> VerifyReport:
+    out = _Out()
+    baseline: dict[str, list[Any]] = {}
+    try:
+        if request.original is not None and request.original != request.source:
+            baseline = _baseline(replace(request, source=request.original))
+        with _targets(request, out) as (loaded, targets):
+            for target in targets:
+                _Verifier(loaded, target, request, out, baseline.get(target.name)).run()
+    except LoadFailed as exc:
+        return VerifyReport(load_error=exc.error, notes=tuple(out.notes))
+    return VerifyReport(tuple(out.checks), tuple(dict.fromkeys(out.calls)),
+                        tuple(out.hazards), notes=tuple(dict.fromkeys(out.notes)))
+
+
+@contextmanager
+def _targets(request: VerifyRequest, out: _Out) -> Iterator[tuple[Loaded, list[Target]]]:
+    script_request = ScriptRequest(request.model_path, request.source, request.probe)
+    with loading(script_request) as (loaded, restore):
+        failed = loaded.import_script_error
+        if failed is not None:
+            out.checks.append(Check(failed.target, "scripted", "", False,
+                                    _compile_message(loaded, failed.exc, failed.target)))
+            yield loaded, []
+            return
+        found = find_targets(loaded, script_request, restore)
+        out.notes.extend(n for n in found.notes if not n.startswith("no probe:"))
+        if not any(t.inputs for t in found.targets):
+            out.notes.append("no probe inputs, so no outputs were compared: a probe() returning "
+                             "(model, [inputs]) is what verify runs eagerly and scripted")
+        yield loaded, found.targets
+
+
+def _baseline(request: VerifyRequest) -> dict[str, list[Any]]:
+    """Eager outputs of the source before fixes, per target, on the probe inputs."""
+    result: dict[str, list[Any]] = {}
+    try:
+        with _targets(request, _Out()) as (_, targets):
+            for target in targets:
+                model = _copy(target.obj)
+                outputs: list[Any] = []
+                for args in target.inputs or []:
+                    torch.manual_seed(0)
+                    try:
+                        outputs.append(snapshot(model(*fresh_args(args))))
+                    except Exception as exc:
+                        outputs.append(_Raised(describe(exc)))
+                result[target.name] = outputs
+    except LoadFailed:
+        return {}
+    return result
+
+
+class _Verifier:
+    def __init__(self, loaded: Loaded, target: Target, request: VerifyRequest, out: _Out,
+                 baseline: list[Any] | None) -> None:
+        self.loaded, self.target, self.request, self.out = loaded, target, request, out
+        self.baseline = baseline
+        self.lines: set[tuple[str, int]] = set()  # lines of the model file the trace ran
+        self.warned: list[Hazard] = []  # where the tracer warned
+
+    def check(self, stage: str, label: str, ok: bool, message: str = "") -> None:
+        self.out.checks.append(Check(self.target.name, stage, label, ok, message))
+
+    def run(self) -> None:
+        target = self.target
+        eager = _copy(target.obj)  # before scripting or tracing runs anything
+        to_trace = _copy(target.obj) if self.request.trace and target.inputs else None
+        try:
+            scripted = torch.jit.script(target.obj)
+        except Exception as exc:
+            self.check("scripted", "", False, _compile_message(self.loaded, exc, target.name))
+            self.eager_only(eager)
+            return
+        self.out.calls.extend(_python_calls(scripted, target.obj))
+        saved, loaded = self.round_trip(scripted)
+        if not target.inputs:
+            self.check("scripted", "", True)
+            return
+        traced = self.trace(to_trace, target.inputs[0]) if to_trace is not None else None
+        models = [("scripted", scripted)] + [(s, m) for s, m in (("loaded", loaded), ("traced", traced))
+                                             if m is not None]
+        probe_cases = [(f"probe input {i}", args) for i, args in enumerate(target.inputs)]
+        ran: list[tuple[str, tuple[Any, ...], Any]] = []
+        skipped: list[str] = []
+        untraceable: list[str] = []  # a trace takes the traced call's arguments, nothing else
+        for n, (label, args) in enumerate(probe_cases + derive(target.inputs)):
+            derived = n >= len(probe_cases)
+            torch.manual_seed(0)
+            try:
+                expected = snapshot(eager(*fresh_args(args)))
+            except Exception as exc:
+                if derived:
+                    skipped.append(f"{label.removeprefix('probe ')} ({describe(exc)})")
+                else:
+                    self.check("eager", label, False, f"the eager model raises {describe(exc)}")
+                continue
+            if self.baseline is not None and n < len(self.baseline):
+                self.compare_baseline(label, self.baseline[n], expected)
+            for stage, model in models:
+                if stage == "traced" and _shape_of_call(args) != _shape_of_call(target.inputs[0]):
+                    untraceable.append(label.removeprefix("probe "))
+                    continue
+                self.compare(stage, label, expected, lambda m=model: m(*fresh_args(args)))
+            ran.append((label, args, expected))
+        if skipped:
+            self.out.notes.append(f"{target.name}: derived inputs the eager model rejects were "
+                                  f"skipped: {'; '.join(skipped)}")
+        if untraceable:
+            self.out.notes.append(f"{target.name}: the trace was not run on inputs whose arguments "
+                                  f"differ from probe input 0 beyond tensor shapes: {', '.join(untraceable)}")
+        if traced is not None:
+            self.find_hazards()
+        if self.request.cpp and saved is not None:
+            self.run_cpp(saved, ran)
+
+    def eager_only(self, eager: Any) -> None:
+        """The model does not script: still check the fixes left its eager outputs alone."""
+        if self.baseline is None:
+            return
+        for n, args in enumerate(self.target.inputs or []):
+            torch.manual_seed(0)
+            try:
+                now = snapshot(eager(*fresh_args(args)))
+            except Exception as exc:
+                now = _Raised(describe(exc))
+            if n < len(self.baseline):
+                self.compare_baseline(f"probe input {n}", self.baseline[n], now)
+
+    def compare(self, stage: str, label: str, expected: Any, call: Any) -> None:
+        torch.manual_seed(0)
+        try:
+            got = call()
+        except Exception as exc:
+            self.check(stage, label, False, f"{stage} raises {_call_error(self.loaded, exc)}")
+            return
+        if stage == "traced":  # a trace returns a traced `x.shape[0]` as a 0-dim tensor
+            got = _numbers_from_tensors(expected, got)
+        self.report_diff(stage, label, mismatch(expected, got))
+
+    def report_diff(self, stage: str, label: str, diff: tuple[str, str, str] | None) -> None:
+        if diff is None:
+            self.check(stage, label, True)
+            return
+        where, got, expected = diff
+        self.check(stage, label, False, f"{where}: {stage} returns {got} where eager returns {expected}")
+
+    def compare_baseline(self, label: str, before: Any, now: Any) -> None:
+        if isinstance(before, _Raised):
+            return  # the original raised here; the fixed model working is not a regression
+        if isinstance(now, _Raised):
+            self.check("eager", label, False, f"the fixes make the eager model raise {now.what}")
+            return
+        diff = mismatch(before, now)
+        if diff is not None:
+            where, got, expected = diff
+            self.check("eager", label, False, f"{where}: the fixes change the eager output: it is "
+                       f"now {got} where the original source gives {expected}")
+
+    def round_trip(self, scripted: Any) -> tuple[bytes | None, Any]:
+        if not isinstance(scripted, torch.jit.ScriptModule):
+            self.out.notes.append(f"{self.target.name} is a function: torch.jit.save needs a module, "
+                                  "so the save/load round trip was not run (wrap it in an nn.Module)")
+            return None, None
+        buffer = io.BytesIO()
+        try:
+            torch.jit.save(scripted, buffer)
+        except Exception as exc:
+            self.check("saved", "", False, f"torch.jit.save fails: {_first_line(self.loaded, exc)}")
+            return None, None
+        data = buffer.getvalue()
+        try:
+            loaded = torch.jit.load(io.BytesIO(data))  # type: ignore[no-untyped-call]
+        except Exception as exc:
+            self.check("loaded", "", False, f"torch.jit.load fails: {_first_line(self.loaded, exc)}")
+            return None, None
+        self.check("saved", "", True, f"{len(data)} bytes")
+        return data, loaded
+
+    # ------------------------------------------------------------------ tracing
+
+    def trace(self, model: Any, args: tuple[Any, ...]) -> Any:
+        path = self.loaded.path
+
+        def tracer(frame: FrameType, event: str, arg: object) -> Any:
+            if frame.f_code.co_filename == path:
+                self.lines.add((path, frame.f_lineno))
+                return tracer
+            return None
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            previous = sys.gettrace()
+            sys.settrace(tracer)
+            try:
+                traced = torch.jit.trace(  # type: ignore[no-untyped-call]
+                    model, fresh_args(args), check_trace=False, strict=False)
+            except Exception as exc:
+                self.check("traced", "probe input 0", False,
+                           f"torch.jit.trace fails: {_first_line(self.loaded, exc)}")
+                return None
+            finally:
+                sys.settrace(previous)
+        self.warned = hazards.from_warnings(caught, _TORCH_DIR)
+        return traced
+
+    def find_hazards(self) -> None:
+        failed = any(c.stage == "traced" and not c.ok for c in self.out.checks
+                     if c.target == self.target.name)
+        if not (failed or self.warned):
+            return
+        scanned = [h for h in hazards.scan(self.request.source, self.loaded.path)
+                   if (h.location.path, h.location.line) in self.lines]
+        self.out.hazards.extend(h for h in hazards.merge(self.warned, scanned)
+                                if h not in self.out.hazards)
+
+    # ------------------------------------------------------------------ C++
+
+    def run_cpp(self, saved: bytes, ran: list[tuple[str, tuple[Any, ...], Any]]) -> None:
+        from tsannotate.worker import cpp
+
+        try:
+            runner = cpp.build_runner(self.request.cache_dir)
+            outputs = cpp.run(runner, saved, [args for _, args, _ in ran])
+        except cpp.CppUnavailable as exc:
+            self.out.notes.append(f"{self.target.name}: the C++ run was skipped: {exc}")
+            return
+        for (label, _, expected), got in zip(ran, outputs):
+            if isinstance(got, cpp.CppError):
+                self.check("cpp", label, False, f"cpp raises {got.message}")
+            else:
+                self.report_diff("cpp", label, mismatch(expected, got))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _copy(obj: Any) -> Any:
+    if not isinstance(obj, nn.Module):
+        return obj
+    try:
+        return copy.deepcopy(obj)
+    except Exception:
+        return obj
+
+
+def _shape_of_call(args: tuple[Any, ...]) -> object:
+    """What a trace fixes about its arguments: how many, which are tensors, the other values."""
+    def one(v: Any) -> object:
+        if isinstance(v, torch.Tensor):
+            return "tensor"
+        if isinstance(v, (tuple, list)):
+            return tuple(one(x) for x in v)
+        if isinstance(v, dict):
+            return tuple((k, one(x)) for k, x in v.items())
+        return repr(v)
+    return one(args)
+
+
+def _numbers_from_tensors(expected: Any, got: Any) -> Any:
+    """`got` with 0-dim tensors turned into numbers where eager returned a number."""
+    if isinstance(got, torch.Tensor) and got.dim() == 0 and type(expected) in (int, float, bool):
+        return type(expected)(got.item())
+    if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)) and len(expected) == len(got):
+        return type(got)(_numbers_from_tensors(e, g) for e, g in zip(expected, got))
+    if isinstance(expected, dict) and isinstance(got, dict):
+        return {k: _numbers_from_tensors(expected.get(k), v) for k, v in got.items()}
+    return got
+
+
+def _python_calls(scripted: Any, root: Any) -> list[PythonCall]:
+    """Every `prim::PythonOp` reachable from the scripted model's methods."""
+    graphs = []
+    if isinstance(scripted, torch.jit.ScriptModule):
+        graphs = [scripted._c._get_method(name).graph for name in scripted._c._method_names()]
+    elif hasattr(scripted, "graph"):
+        graphs = [scripted.graph]
+    owners: dict[str, str] = {}
+    for module in (root.modules() if isinstance(root, nn.Module) else ()):
+        for cls in type(module).__mro__:
+            for name in vars(cls):
+                owners.setdefault(name, cls.__name__)
+    calls: list[PythonCall] = []
+    for graph in graphs:
+        graph = graph.copy()
+        torch._C._jit_pass_inline(graph)
+        for node in _nodes(graph.block()):
+            if node.kind() != "prim::PythonOp":
+                continue
+            name = node.pyname()
+            match = _RANGE.search(str(node.sourceRange()))
+            where = Location(match["path"], int(match["line"])) if match else None
+            calls.append(PythonCall(f"{owners[name]}.{name}" if name in owners else name, where))
+    return calls
+
+
+def _nodes(block: Any) -> Iterator[Any]:
+    for node in block.nodes():
+        yield node
+        for inner in node.blocks():
+            yield from _nodes(inner)
+
+
+def _compile_message(loaded: Loaded, exc: BaseException, target: str) -> str:
+    from tsannotate.jit_messages import parse_compile_error
+
+    d = parse_compile_error(loaded.scrub(str(exc)), type(exc).__name__, target)
+    return f"does not script: {d.where()}: {d.message}" if d.location else f"does not script: {d.message}"
+
+
+def _call_error(loaded: Loaded, exc: BaseException) -> str:
+    """`RuntimeError: the last line of what TorchScript said` (its first is boilerplate)."""
+    lines = [line.strip() for line in loaded.scrub(str(exc)).splitlines() if line.strip()]
+    text = lines[-1] if lines else ""
+    if re.match(r"\w+(Error|Exception): ", text):
+        return text[:300]
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+
+
+def _first_line(loaded: Loaded, exc: BaseException) -> str:
+    lines = [line.strip() for line in loaded.scrub(str(exc)).splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(exc).__name__
