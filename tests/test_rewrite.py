@@ -813,6 +813,15 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
         "Optional[List[float]]", OPTIONAL, LIST))],
     "optional_int_param": [AnnotateParam("PrefixEncoder.forward", "limit", ann("Optional[int]", OPTIONAL))],
     "tuple_return_mixed": [AnnotateParam("TopTokenPooler.select", "k", ann("int"))],
+    "final_flag_none_submodule": [AnnotateAttribute("ClassifierHead", "use_norm", ann("Final[bool]", FINAL))],
+    "final_module_list_index": [AnnotateAttribute("MultiExit", "exit_at", ann("Final[int]", FINAL))],
+    "final_module_dict_key": [AnnotateAttribute("TaskModel", "task", ann("Final[str]", FINAL))],
+    "final_class_constant": [AnnotateAttribute("PatchEmbed", "PATCH", ann("Final[int]", FINAL)),
+                             AnnotateAttribute("PatchEmbed", "SCALE", ann("Final[float]", FINAL))],
+    "ignore_random_helper": [Decorate("JitteredEncoder.noise_scale", "torch.jit.ignore", ann("float"))],
+    "ignore_print_helper": [Decorate("LoggingRegressor.log_batch", "torch.jit.ignore", ann("None"))],
+    "unused_training_only": [Decorate("AugmentedEncoder.augment", "torch.jit.unused")],
+    "unused_exported_helper": [Decorate("Segmenter.palette", "torch.jit.unused")],
 }
 
 
