@@ -59,6 +59,8 @@ ProbeOpt = Annotated[Optional[str], typer.Option(  # noqa: UP007
 TimeoutOpt = Annotated[Optional[float], typer.Option(  # noqa: UP007
     "--timeout", help="Seconds one script pass may take [default: 120].", show_default=False)]
 FormatOpt = Annotated[Format, typer.Option("--format", help="text, or json on stdout.")]
+NoProbeOpt = Annotated[bool, typer.Option(
+    "--no-probe", help="Don't run the probe: compiler errors and mypy's inferences only.")]
 
 
 @app.command()
@@ -74,6 +76,7 @@ def fix(
     annotations_only: Annotated[bool, typer.Option(
         "--annotations-only", help="Apply only annotations; list @torch.jit.ignore/unused fixes without applying "
                                    "them (they change what the deployed model can do).")] = False,
+    no_probe: NoProbeOpt = False,
 ) -> None:
     """Propose (and with --apply, write) the annotations that make the model script."""
     from dataclasses import replace
@@ -82,7 +85,7 @@ def fix(
 
     reviewer = Reviewer(path) if interactive else None
     options = _options(path, probe, timeout, max_passes, decide=reviewer.decide if reviewer else None)
-    options = replace(options, annotations_only=annotations_only)
+    options = replace(options, annotations_only=annotations_only, no_probe=no_probe)
     source, outcome = _run(path, options)
     written = False
     if apply and outcome.changed and outcome.load_error is None:
@@ -101,9 +104,12 @@ def check(
     probe: ProbeOpt = None,
     timeout: TimeoutOpt = None,
     format: FormatOpt = Format.text,
+    no_probe: NoProbeOpt = False,
 ) -> None:
     """Script the model and print what fails (path:line:col: TSxxx message); change nothing."""
-    _, outcome = _run(path, _options(path, probe, timeout, max_passes=0))
+    from dataclasses import replace
+
+    _, outcome = _run(path, replace(_options(path, probe, timeout, max_passes=0), no_probe=no_probe))
     if format is Format.json:
         typer.echo(report.to_json(outcome, written=False))
     else:

@@ -17,6 +17,7 @@ from tsannotate.records import (
     Diagnostic,
     Evidence,
     Fix,
+    Observation,
     Outcome,
     PassRecord,
     Safety,
@@ -34,6 +35,8 @@ class Options:
     probe: str | None = None
     timeout: float = 120.0
     decide: Callable[[Fix, str], bool] | None = None  # --interactive: accept this fix?
+    no_probe: bool = False  # --no-probe: compiler errors and static (mypy) evidence only
+    static: bool = True  # run mypy each pass for what the probe did not observe
     annotations_only: bool = False  # --annotations-only: hold back fixes that need a decision
 
 
@@ -76,10 +79,13 @@ class Loop:
         self.scripter = scripter
         self.options = options
         self.tried: set[tuple[str, object]] = set()  # fixes applied or backed out: never again
+        self.static_seconds: list[float] = []  # the mypy step's time, per pass
+        self.static_notes: tuple[str, ...] = ()
 
     def script(self, source: str) -> ScriptReport:
         return self.scripter.script(ScriptRequest(
-            model_path=self.path, source=source, probe=self.options.probe))
+            model_path=self.path, source=source, probe=self.options.probe,
+            no_probe=self.options.no_probe))
 
     def run(self, original: str) -> Outcome:
         started = time.perf_counter()
@@ -122,11 +128,24 @@ class Loop:
             path=self.path, original=original, final=current, scripts=report.scripts,
             passes=tuple(passes), remaining=report.diagnostics,
             advice=tuple(advice.values()), targets=report.targets,
-            notes=report.notes, seconds=time.perf_counter() - started)
+            notes=report.notes + self.static_notes, seconds=time.perf_counter() - started)
 
     def propose(self, source: str, report: ScriptReport) -> tuple[Fix, ...]:
         index = index_source(self.path, source)
-        return rules.plan(Evidence(index, report.diagnostics, report.signatures, report.observations))
+        observations = report.observations + self.static_evidence(source, report)
+        return rules.plan(Evidence(index, report.diagnostics, report.signatures, observations))
+
+    def static_evidence(self, source: str, report: ScriptReport) -> tuple[Observation, ...]:
+        """What mypy infers, for the symbols the probe observed nothing about (one mypy run)."""
+        if not self.options.static:
+            return ()
+        from tsannotate.static import infer, unobserved
+
+        result = infer(self.path, source)
+        self.static_seconds.append(result.seconds)
+        if result.note:
+            self.static_notes = (result.note,)
+        return unobserved(result.observations, report.observations)
 
     def accept(self, fix: Fix, source: str) -> bool:
         if self.options.decide is None:

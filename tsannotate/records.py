@@ -112,6 +112,7 @@ class Observation:
     type: str
     count: int = 1  # values seen
     note: str = ""
+    static: bool = False  # inferred by mypy from the code, not seen at runtime (count is 0)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class ScriptRequest:
     model_path: str  # absolute path of the file being fixed
     source: str  # the current (possibly edited, not yet written) text of that file
     probe: str | None = None  # "path.py:callable", or None to look in the model file
+    no_probe: bool = False  # --no-probe: don't run the probe; compile zero-argument modules
 
 
 @dataclass(frozen=True)
@@ -459,6 +461,7 @@ class Source(enum.Enum):
     COMPILER = "compiler"  # a torch.jit.script error, or a call of the scripted model
     SIGNATURE = "signature"  # how TorchScript typed what compiled
     PROBE = "probe"  # what the eager probe run saw
+    STATIC = "static"  # what mypy infers from the code (where the probe saw nothing)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from tsannotate.records import (
     LocalAssignment,
     Location,
     Observation,
+    Source,
     SourceIndex,
 )
 from tsannotate.tstypes import TSType
@@ -124,8 +125,18 @@ def first_assignments(source: SourceIndex) -> list[LocalAssignment]:
     return firsts
 
 
+def evidence_of(obs: Observation) -> Source:
+    """PROBE for what the eager run saw, STATIC for what mypy inferred."""
+    return Source.STATIC if obs.static else Source.PROBE
+
+
 def saw(obs: Observation, t: TSType) -> str:
-    """The evidence line of a fix from the probe."""
+    """The evidence line of a fix from the probe (or, for a static observation, from mypy)."""
+    if obs.static:
+        what = {"arg": f"`{obs.name}` is passed {t} (at {obs.count} call site{'s' if obs.count != 1 else ''} "
+                       f"in this file)", "local": f"local `{obs.name}` as {t}",
+                "attr": f"attribute `{obs.name}` as {t}", "return": f"it returns {t}"}[obs.role.value]
+        return f"mypy infers {what} in {obs.qualname}; no runtime value was seen"
     calls = f"{obs.count} value{'s' if obs.count != 1 else ''}"
     what = {"arg": f"passed `{obs.name}`", "local": f"left local `{obs.name}`",
             "attr": f"left attribute `{obs.name}`", "return": "returned"}[obs.role.value]

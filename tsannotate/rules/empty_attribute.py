@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix, Location, Role, ValueKind, Source
-from tsannotate.rules._common import annotation, cite, function_of, init_attributes, observed_type, saw
+from tsannotate.rules._common import annotation, cite, evidence_of, function_of, init_attributes, observed_type, saw
 from tsannotate.tstypes import TENSOR, TSType
 
 CODE = "TS006"
@@ -43,7 +43,7 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
         ann = annotation(seen, source)
         yield Fix(CODE, f"annotate attribute `{a.attr}` of {a.class_name} as {ann.text}",
                   saw(obs, seen) + "; TorchScript cannot infer an empty container's type",
-                  AnnotateAttribute(a.class_name, a.attr, ann), evidence=Source.PROBE, location=Location(source.path, a.line))
+                  AnnotateAttribute(a.class_name, a.attr, ann), evidence=evidence_of(obs), location=Location(source.path, a.line))
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:

@@ -36,6 +36,7 @@ from tsannotate.rules._common import (
     function_of,
     observed_type,
     saw,
+    evidence_of,
     usable,
 )
 from tsannotate.tstypes import TSType
@@ -69,13 +70,13 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
             ann = annotation(seen, source)
             yield Fix(CODE, f"annotate empty `{first.name}` in {first.function} as {ann.text}",
                       saw(obs, seen), AnnotateEmpty(first.function, first.name, ann),
-                      evidence=Source.PROBE, location=Location(source.path, first.line))
+                      evidence=evidence_of(obs), location=Location(source.path, first.line))
         elif first.value is ValueKind.DICT_OF_EMPTY_LISTS and seen.name == "Dict" and len(seen.args) == 2:
             ann = annotation(seen.args[1], source)
             for key in first.dict_keys:
                 yield Fix(CODE, f"annotate `{first.name}[{key}]` in {first.function} as {ann.text}",
                           saw(obs, seen), AnnotateEmpty(first.function, first.name, ann, key=key),
-                          evidence=Source.PROBE, location=Location(source.path, first.line))
+                          evidence=evidence_of(obs), location=Location(source.path, first.line))
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:

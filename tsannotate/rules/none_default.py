@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from tsannotate import tstypes
 from tsannotate.records import AnnotateParam, Evidence, Fix, Location, Role, ValueKind, Source
-from tsannotate.rules._common import annotation, compiled_functions, observed_type, saw, usable, without_none
+from tsannotate.rules._common import annotation, compiled_functions, evidence_of, observed_type, saw, usable, without_none
 
 CODE = "TS001"
 
@@ -41,7 +41,7 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
             yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
                       saw(obs, seen) + "; unannotated, TorchScript would take it for a plain Tensor",
                       AnnotateParam(func.qualname, param.name, ann),
-                      evidence=Source.PROBE, location=Location(source.path, func.first_line))
+                      evidence=evidence_of(obs), location=Location(source.path, func.first_line))
 
 
 def _from_signatures(evidence: Evidence) -> Iterator[Fix]:

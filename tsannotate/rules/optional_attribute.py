@@ -23,6 +23,7 @@ from tsannotate.rules._common import (
     init_attributes,
     observed_type,
     saw,
+    evidence_of,
     value_beside_none,
     without_none,
 )
@@ -48,7 +49,7 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
         ann = annotation(tstypes.optional(without_none(seen)), source)
         yield Fix(CODE, f"annotate attribute `{a.attr}` of {a.class_name} as {ann.text}",
                   saw(obs, seen) + ", but `__init__` sets it to None",
-                  AnnotateAttribute(a.class_name, a.attr, ann), evidence=Source.PROBE, location=Location(source.path, a.line))
+                  AnnotateAttribute(a.class_name, a.attr, ann), evidence=evidence_of(obs), location=Location(source.path, a.line))
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:

@@ -32,6 +32,7 @@ from tsannotate.rules._common import (
     function_of,
     observed_type,
     saw,
+    evidence_of,
     value_beside_none,
     without_none,
 )
@@ -62,7 +63,7 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
         yield Fix(CODE, f"annotate local `{first.name}` in {first.function} as {ann.text}",
                   saw(obs, seen) + ", but it starts as None",
                   AnnotateLocal(first.function, first.name, ann),
-                  evidence=Source.PROBE, location=Location(source.path, first.line))
+                  evidence=evidence_of(obs), location=Location(source.path, first.line))
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:

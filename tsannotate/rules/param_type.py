@@ -33,6 +33,7 @@ from tsannotate.rules._common import (
     function_of,
     observed_type,
     saw,
+    evidence_of,
     usable,
     without_none,
 )
@@ -67,7 +68,7 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
             ann = annotation(wanted, source)
             yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
                       saw(obs, seen), AnnotateParam(func.qualname, param.name, ann),
-                      evidence=Source.PROBE, location=Location(source.path, func.first_line))
+                      evidence=evidence_of(obs), location=Location(source.path, func.first_line))
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:

@@ -55,7 +55,7 @@ def find_targets(loaded: Loaded, request: ScriptRequest, restore: Restore) -> Fo
     found = Found()
     problem: _ProbeProblem | None = None
     try:
-        probe = _probe_callable(loaded, request, restore)
+        probe = None if request.no_probe else _probe_callable(loaded, request, restore)
         if probe is not None:
             found.targets = _call_probe(probe)
     except _ProbeProblem as exc:
@@ -63,7 +63,10 @@ def find_targets(loaded: Loaded, request: ScriptRequest, restore: Restore) -> Fo
         found.notes.append(f"{exc.message}; falling back to compiler-only checks"
                            + (f"\n{exc.details}" if exc.details else ""))
     if not found.targets:
-        if problem is None:
+        if request.no_probe:
+            found.notes.append("--no-probe: the probe was not run; compiler errors and mypy's "
+                               "inferences only")
+        elif problem is None:
             found.notes.append(
                 "no probe: compiler errors only. A probe() returning (model, [inputs]) adds the "
                 "runtime types (most fixes in one pass) and checks the scripted model against eager; "

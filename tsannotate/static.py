@@ -1,0 +1,162 @@
+"""Static evidence: what mypy infers about the model file, as Observations tagged `static`.
+
+One mypy build per pass over a private copy of the pass's source (never one per symbol),
+through mypy's build API, with `check_untyped_defs` so the bodies of unannotated
+functions are inferred. From the typed tree:
+
+- LOCAL: each local's final type (mypy resolves `x = None` … `x = 1` to `int | None`, and
+  `d = {}` … `d["k"] = 1.0` to `dict[str, float]`);
+- RETURN: the join of a function's `return` expressions;
+- ATTR: the join of every `self.a = v` (and `self.a.append(v)`, `self.a[k] = v`) in a class;
+- ARG: the join of the arguments passed at the file's own call sites (`helper(x, 0.5)`,
+  `self.block(x, mask)`, `model(x, 3)`).
+
+Anything mypy types as `Any` says nothing. The private copy differs from the pass's
+source only in annotations mypy reads and TorchScript never sees: parameters with a
+literal default get its type (`dim=4` → `dim: int = 4`), so `self.dim = dim` is an int.
+Runs in the CLI process: mypy reads torch's inline types from the installed package, and
+never imports torch. Its cache lives under the user cache directory, so only the first
+run on a machine pays for reading torch (about a second: the parts of torch a model
+file does not use are skipped).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tsannotate import tstypes
+from tsannotate.records import Observation, Role
+from tsannotate.tstypes import TSType
+
+MODULE = "__tsannotate_model__"
+# torch subpackages a model file does not need typed; skipping them makes a cold cache
+# cost ~1.5 s instead of ~45 s (all of torch).
+_SKIPPED = (
+    "torch._inductor", "torch.distributed", "torch.ao", "torch._dynamo", "torch.fx", "torch.onnx",
+    "torch.distributions", "torch._functorch", "torch._higher_order_ops", "torch._export",
+    "torch.export", "torch.testing", "torch.utils", "torch.cuda", "torch._vendor", "torch.optim",
+    "torch.package", "torch._numpy", "torch.quantization", "torch.profiler", "torch._refs",
+    "torch._subclasses", "torch._library", "torch.masked", "torch.autograd", "torch.backends",
+    "torch._native", "torch._prims", "torch._prims_common", "torch._decomp", "torch.nested",
+    "torch.sparse", "torch.signal", "torch.special", "torch.linalg", "torch.fft", "torch.mps",
+    "torch.xpu", "torch.mtia", "torch.accelerator", "torch.compiler", "torch.func", "torch._logging",
+    "torch.multiprocessing", "torch._guards", "torch._ops", "torch.overrides", "torch.hub",
+    "torch.serialization", "torch.storage", "torch.library", "torch._meta_registrations",
+    "torch._custom_ops", "sympy", "numpy", "jinja2", "networkx", "hypothesis", "setuptools",
+    "markdown_it", "_pytest", "pytest", "filelock",
+)
+
+
+@dataclass(frozen=True)
+class StaticResult:
+    observations: tuple[Observation, ...] = ()
+    seconds: float = 0.0
+    note: str = ""  # why there is no static evidence, when mypy could not run
+
+
+def cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    from mypy.version import __version__
+
+    return os.path.join(base, "tsannotate", f"mypy-{__version__}")
+
+
+def infer(path: str, source: str, cache: str | None = None) -> StaticResult:
+    """Run mypy once over `source` (the text of `path`) and read its inferred types."""
+    started = time.perf_counter()
+    try:
+        observations = tuple(_infer(path, source, cache or cache_dir()))
+    except Exception as exc:  # mypy crashed or refused the file: no static evidence, say why
+        first = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        return StaticResult((), time.perf_counter() - started, f"mypy could not analyse the file ({first})")
+    return StaticResult(observations, time.perf_counter() - started)
+
+
+def private_copy(source: str) -> str:
+    """The text mypy reads: literal-default parameters annotated with their default's type,
+    and a unique trailing comment so mypy's cache never answers for this module."""
+    tree = ast.parse(source)
+    inserts: dict[int, list[tuple[int, str]]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        args = node.args
+        positional = args.posonlyargs + args.args
+        pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+        pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+        for arg, default in pairs:
+            text = _literal_type(default)
+            if arg.annotation is None and text and arg.end_col_offset is not None:
+                inserts.setdefault(arg.lineno, []).append((arg.end_col_offset, f": {text}"))
+    lines = source.splitlines(keepends=True)
+    for lineno, items in inserts.items():
+        raw = lines[lineno - 1].encode("utf-8")  # ast columns count UTF-8 bytes
+        for col, text in sorted(items, reverse=True):
+            raw = raw[:col] + text.encode("utf-8") + raw[col:]
+        lines[lineno - 1] = raw.decode("utf-8")
+    text = "".join(lines)
+    return text + ("" if text.endswith("\n") or not text else "\n") + f"# {uuid.uuid4().hex}\n"
+
+
+def _literal_type(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float, str, bool):
+        return type(node.value).__name__
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return _literal_type(node.operand) if isinstance(node.operand, ast.Constant) else None
+    if isinstance(node, (ast.Tuple, ast.List)) and node.elts:
+        kinds = {_literal_type(e) for e in node.elts}
+        if len(kinds) == 1 and None not in kinds:
+            kind = kinds.pop()
+            return f"tuple[{kind}, ...]" if isinstance(node, ast.Tuple) else f"list[{kind}]"
+    return None
+
+
+def _infer(path: str, source: str, cache: str) -> Iterator[Observation]:
+    from mypy import build
+    from mypy.modulefinder import BuildSource
+    from mypy.options import Options
+
+    from tsannotate.static_walk import observations
+
+    options = Options()
+    options.check_untyped_defs = True
+    options.follow_imports = "silent"
+    options.incremental = True
+    options.cache_dir = cache
+    options.export_types = True
+    options.preserve_asts = True
+    options.python_executable = sys.executable
+    options.mypy_path = [os.path.dirname(os.path.abspath(path))]
+    for name in _SKIPPED:
+        options.per_module_options[f"{name}.*"] = {"follow_imports": "skip"}
+        options.per_module_options[name] = {"follow_imports": "skip"}
+    with tempfile.TemporaryDirectory(prefix="tsannotate-mypy-") as tmp:
+        copy = os.path.join(tmp, f"{MODULE}.py")
+        text = private_copy(source)
+        with open(copy, "w", encoding="utf-8") as f:
+            f.write(text)
+        result = build.build([BuildSource(copy, MODULE, text)], options)
+    state = result.graph.get(MODULE)
+    if state is None:
+        return
+    yield from observations(text, result.types, MODULE)
+
+
+def join_types(types: list[TSType | None]) -> TSType | None:
+    """The join of what every occurrence says; None when any says nothing (Any)."""
+    if not types or any(t is None for t in types):
+        return None
+    return tstypes.join_all(t for t in types if t is not None)
+
+
+def unobserved(static: tuple[Observation, ...], runtime: tuple[Observation, ...]) -> tuple[Observation, ...]:
+    """The static observations about symbols the probe saw nothing of: runtime evidence wins."""
+    seen = {(o.qualname, o.name, o.role) for o in runtime}
+    return tuple(o for o in static if (o.qualname, o.name, o.role) not in seen)
