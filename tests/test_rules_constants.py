@@ -113,7 +113,7 @@ CLASS_CONST = diag(K.UNKNOWN, "self.SCALE", "Module 'Net' has no attribute 'SCAL
 def test_final(d: Diagnostic, attr: str, text: str) -> None:
     [fix] = [f for f in plan(d) if f.code == "TS007"]
     assert fix.edit == AnnotateAttribute("Net", attr, fix.edit.annotation)  # type: ignore[union-attr]
-    assert fix.edit.annotation.text == text  # type: ignore[union-attr]
+    assert fix.edit.annotation.text == text
     assert fix.safety is Safety.SAFE
     assert fix.location == d.location
 
@@ -173,7 +173,7 @@ def test_helper_called_from_forward_is_ignored_with_the_observed_return_type() -
     fixes = plan(RANDOM, Observation("Net.jitter", "", Role.RETURN, "float"))
     [fix] = [f for f in fixes if f.code == "TS008"]
     assert fix.edit == Decorate("Net.jitter", "torch.jit.ignore", fix.edit.returns)  # type: ignore[union-attr]
-    assert fix.edit.returns is not None and fix.edit.returns.text == "float"  # type: ignore[union-attr]
+    assert fix.edit.returns is not None and fix.edit.returns.text == "float"
     assert fix.safety is Safety.NEEDS_DECISION
     assert "the scripted model needs Python" in fix.reason and "cannot run from C++" in fix.reason
     assert f"Net.forward (line {line_of('return self.jitter')})" in fix.reason

@@ -76,3 +76,8 @@ def decisions_json(outcome: Outcome) -> dict[str, Any]:
                        "needs_python": m.needs_python} for m in methods],
         "needs_python": any(m.needs_python for m in methods),
     }
+
+
+def needs_python(outcome: Outcome) -> bool:
+    """A fix of this run left a method to Python: saving the scripted model is meant to fail."""
+    return any(m.needs_python for m in decorated(outcome))
