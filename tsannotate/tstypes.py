@@ -7,6 +7,7 @@ two dialects (`List[int]` in messages, `int[]` / `Tensor?` / `Dict(str, t)` in s
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -226,3 +227,26 @@ def _typing_name(name: str, style: ImportStyle, imports: set[ImportName]) -> str
         return f"{style.typing_module}.{name}"
     imports.add(ImportName("typing", name))
     return name
+
+
+def literal_type(text: str) -> TSType | None:
+    """The type of a literal constant's source text: `2.5` → float, `(1, 2)` → Tuple[int, int],
+    `[1, 2]` → List[int]; None for anything that is not a literal of one TorchScript type."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return _literal_value_type(value)
+
+
+def _literal_value_type(value: object) -> TSType | None:
+    if isinstance(value, (bool, int, float, str)):
+        return TSType(type(value).__name__)
+    if isinstance(value, tuple) and value:
+        items = [_literal_value_type(v) for v in value]
+        return TSType("Tuple", tuple(i for i in items if i is not None)) if None not in items else None
+    if isinstance(value, list) and value:
+        kinds = {_literal_value_type(v) for v in value}
+        item = kinds.pop() if len(kinds) == 1 else None
+        return TSType("List", (item,)) if item is not None else None
+    return None

@@ -17,7 +17,6 @@ Fix safety: safe — eager behaviour is unchanged, and the attribute never chang
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterator
 
@@ -38,7 +37,7 @@ from tsannotate.records import (
     ValueKind,
 )
 from tsannotate.rules._common import annotation, function_of, observed_type
-from tsannotate.tstypes import TSType
+from tsannotate.tstypes import TSType, literal_type
 
 CODE = "TS007"
 _FLAG_TEST = re.compile(r"^(?:not\s+)?self\.(\w+)(?:\s+is\s+(?:not\s+)?None)?$")
@@ -62,7 +61,7 @@ def _constant_needed(diag: Diagnostic, source: SourceIndex, class_name: str | No
     if diag.kind is DiagnosticKind.UNKNOWN and diag.owner and diag.symbol:
         cls = source.cls(diag.owner)
         value = dict(cls.assigned).get(diag.symbol) if cls else None
-        t = _literal_type(value) if value is not None else None
+        t = literal_type(value) if value is not None else None
         if cls is not None and t is not None:
             return cls, diag.symbol, t, (f"TorchScript does not see class attribute `{diag.symbol}` "
                                          "(a module's attributes are its instance's); a Final one is a constant")
@@ -140,25 +139,3 @@ def _is_bool(class_name: str, attr: str, source: SourceIndex, evidence: Evidence
                 param.default_kind is ValueKind.BOOL or param.annotation == "bool")):
             return True
     return False
-
-
-def _literal_type(text: str) -> TSType | None:
-    """The TorchScript type of a literal constant: 2.5 → float, (1, 2) → Tuple[int, int]."""
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-    return _type_of(value)
-
-
-def _type_of(value: object) -> TSType | None:
-    if isinstance(value, (bool, int, float, str)):
-        return TSType(type(value).__name__)
-    if isinstance(value, tuple) and value:
-        items = [_type_of(v) for v in value]
-        return TSType("Tuple", tuple(items)) if all(i is not None for i in items) else None  # type: ignore[arg-type]
-    if isinstance(value, list) and value:
-        kinds = {_type_of(v) for v in value}
-        item = kinds.pop() if len(kinds) == 1 else None
-        return TSType("List", (item,)) if item is not None else None
-    return None
