@@ -17,7 +17,9 @@ from tsannotate.records import (
     Annotation,
     Decorate,
     Edit,
+    EnumerateLoop,
     ImportName,
+    WrapValue,
 )
 from tsannotate.rewrite import RewriteResult, apply_edits
 from tsannotate.source import SourceSyntaxError
@@ -713,6 +715,59 @@ def test_decorate_adds_import_torch_when_unbound() -> None:
     assert result.text == "import torch\n\n@torch.jit.ignore\ndef f():\n    pass\n"
 
 
+# --------------------------------------------------------------------------- mechanical refactors
+
+LOOP = dedent("""\
+    class Net:
+        def forward(self, x):
+            for i in range(len(self.layers)):
+                x = self.layers[i](x)  # each layer
+            return x
+    """)
+
+REFACTOR_CASES = [
+    pytest.param(LOOP, [EnumerateLoop("Net.forward", "i")],
+                 LOOP.replace("for i in range(len(self.layers)):", "for layer in self.layers:")
+                     .replace("self.layers[i](x)", "layer(x)"), id="iterate"),
+    pytest.param(LOOP.replace("self.layers[i](x)", "self.layers[i](x) * i"), [EnumerateLoop("Net.forward", "i")],
+                 LOOP.replace("for i in range(len(self.layers)):", "for i, layer in enumerate(self.layers):")
+                     .replace("self.layers[i](x)", "layer(x) * i"), id="enumerate-when-the-index-is-used"),
+    pytest.param(LOOP.replace("return x", "layer = 1\n        return x"), [EnumerateLoop("Net.forward", "i")],
+                 LOOP.replace("for i in range(len(self.layers)):", "for layers_item in self.layers:")
+                     .replace("self.layers[i](x)", "layers_item(x)").replace("return x", "layer = 1\n        return x"),
+                 id="free-name"),
+    pytest.param("class Net:\n    def __init__(self):\n        self.blocks = [nn.Linear(2, 2), nn.ReLU()]  # two\n",
+                 [WrapValue("Net.__init__", "self.blocks", "nn.ModuleList")],
+                 "class Net:\n    def __init__(self):\n        self.blocks = nn.ModuleList([nn.Linear(2, 2), nn.ReLU()])  # two\n",
+                 id="module-list"),
+]
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), REFACTOR_CASES)
+def test_refactor(src: str, edits: list[Edit], expected: str) -> None:
+    check(src, edits, expected)
+
+
+@pytest.mark.parametrize(("src", "edits", "expected"), REFACTOR_CASES)
+def test_refactor_twice(src: str, edits: list[Edit], expected: str) -> None:
+    check_twice(src, edits)
+
+
+@pytest.mark.parametrize(
+    ("src", "edits", "reasons"),
+    [
+        pytest.param(LOOP.replace("range(len(self.layers))", "range(3)"), [EnumerateLoop("Net.forward", "i")],
+                     ["no `for i in range(len(...))` loop indexing its container in Net.forward"], id="not-range-len"),
+        pytest.param("class Net:\n    def __init__(self):\n        self.blocks = make()\n",
+                     [WrapValue("Net.__init__", "self.blocks", "nn.ModuleList")],
+                     ["the first assignment to 'self.blocks' in Net.__init__ is not a list display or comprehension"],
+                     id="not-a-list"),
+    ],
+)
+def test_refactor_noop(src: str, edits: list[Edit], reasons: list[str]) -> None:
+    check_noop(src, edits, reasons)
+
+
 # --------------------------------------------------------------------------- whole batches
 
 
@@ -813,6 +868,15 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
         "Optional[List[float]]", OPTIONAL, LIST))],
     "optional_int_param": [AnnotateParam("PrefixEncoder.forward", "limit", ann("Optional[int]", OPTIONAL))],
     "tuple_return_mixed": [AnnotateParam("TopTokenPooler.select", "k", ann("int"))],
+    "static_optional_local_list": [AnnotateLocal("ChangePoints.forward", "changes", ann(
+        "Optional[List[int]]", LIST, OPTIONAL))],
+    "static_dict_key_from_helper": [
+        AnnotateParam("bucket_of", "length", ann("int")),
+        AnnotateParam("bucket_of", "width", ann("int")),
+        AnnotateEmpty("LengthHistogram.forward", "counts", ann("Dict[int, int]", DICT)),
+    ],
+    "static_list_checked_before_filled": [AnnotateEmpty("DistinctTokens.forward", "seen", ann("List[int]", LIST))],
+    "static_training_only_branch": [AnnotateAttribute("ActivationStats", "history", ann("List[float]", LIST))],
     "final_flag_none_submodule": [AnnotateAttribute("ClassifierHead", "use_norm", ann("Final[bool]", FINAL))],
     "final_module_list_index": [AnnotateAttribute("MultiExit", "exit_at", ann("Final[int]", FINAL))],
     "final_module_dict_key": [AnnotateAttribute("TaskModel", "task", ann("Final[str]", FINAL))],
@@ -822,6 +886,8 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     "ignore_print_helper": [Decorate("LoggingRegressor.log_batch", "torch.jit.ignore", ann("None"))],
     "unused_training_only": [Decorate("AugmentedEncoder.augment", "torch.jit.unused")],
     "unused_exported_helper": [Decorate("Segmenter.palette", "torch.jit.unused")],
+    "refactor_module_list": [WrapValue("ResidualMLP.__init__", "self.blocks", "nn.ModuleList")],
+    "refactor_range_loop_index": [EnumerateLoop("ScaledStack.forward", "i")],
 }
 
 

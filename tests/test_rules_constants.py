@@ -12,6 +12,7 @@ from tsannotate.records import (
     AnnotateAttribute,
     AnnotateReturn,
     Decorate,
+    EnumerateLoop,
     Diagnostic,
     DiagnosticKind,
     Evidence,
@@ -20,6 +21,7 @@ from tsannotate.records import (
     Observation,
     Role,
     Safety,
+    WrapValue,
 )
 from tsannotate.source import index_source
 
@@ -245,3 +247,22 @@ def test_advice_names_the_line_and_the_refactor(d: Diagnostic, refactor: str) ->
 
 def test_no_advice_for_an_attribute_index() -> None:
     assert [f for f in plan(LIST_INDEX) if f.code == "TS020"] == []
+
+
+# --------------------------------------------------------------------------- TS011 / TS012 refactors
+
+
+def test_plain_list_of_modules_is_wrapped_in_module_list() -> None:
+    text = MODEL.replace("self.steps = 0", "self.blocks = [nn.Linear(4, 4), nn.Linear(4, 4)]")
+    d = Diagnostic(K.ATTRIBUTE_CONVERSION, "Module 'Net' has no attribute 'blocks': its Python value (a list of "
+                   "modules) of type 'list' could not be converted", Location(PATH, 5), symbol="blocks", owner="Net")
+    [fix] = [f for f in plan(d, text=text) if f.code == "TS011"]
+    assert fix.edit == WrapValue("Net.__init__", "self.blocks", "nn.ModuleList")
+    assert fix.safety is Safety.NEEDS_DECISION and "state_dict()" in fix.reason
+
+
+def test_range_loop_index_is_iterated() -> None:
+    d = diag(K.CONSTANT_NEEDED, "x = self.layers[i](x)", LIST_INDEX.message, symbol="i")
+    [fix] = [f for f in plan(d) if f.code == "TS012"]
+    assert fix.edit == EnumerateLoop("Net.forward", "i")
+    assert fix.safety is Safety.NEEDS_DECISION and fix.location == d.location

@@ -452,7 +452,27 @@ class Decorate:
     returns: Annotation | None = None
 
 
-Edit = AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute | Decorate
+@dataclass(frozen=True)
+class WrapValue:
+    """`target = [...]` (first assignment in `function`) → `target = wrapper([...])`:
+    a plain list of modules becomes `nn.ModuleList([...])`."""
+
+    function: str
+    target: str  # "self.blocks"
+    wrapper: str  # "nn.ModuleList"
+
+
+@dataclass(frozen=True)
+class EnumerateLoop:
+    """`for i in range(len(self.layers)): ... self.layers[i](x)` in `function` → iterate the
+    container itself (`for layer in self.layers:`; `enumerate(...)` when `i` is used otherwise)."""
+
+    function: str
+    index: str  # the loop variable: "i"
+
+
+Edit = (AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute | Decorate
+        | WrapValue | EnumerateLoop)
 
 
 class Source(enum.Enum):

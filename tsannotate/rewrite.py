@@ -28,7 +28,9 @@ from tsannotate.records import (
     Annotation,
     Decorate,
     Edit,
+    EnumerateLoop,
     ImportName,
+    WrapValue,
 )
 from tsannotate.rewrite_edits import (
     ALREADY,
@@ -39,6 +41,7 @@ from tsannotate.rewrite_edits import (
     annotate_return,
     decorate,
 )
+from tsannotate.rewrite_refactors import enumerate_loop, wrap_value
 from tsannotate.source_values import ModuleImports, SourceSyntaxError, module_imports, parse_module, root_names
 
 __all__ = ["ALREADY", "RewriteError", "RewriteResult", "SourceSyntaxError", "apply_edits"]
@@ -140,6 +143,14 @@ def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str,
     if isinstance(edit, Decorate):
         return (AnnotateFunctionTransformer(edit.function, lambda f: decorate(f, ann, returns)),
                 f"no function '{edit.function}'")
+    if isinstance(edit, WrapValue):
+        wrap_where, target = edit.function, edit.target
+        return (AnnotateFunctionTransformer(wrap_where, lambda f: wrap_value(f, wrap_where, target, ann)),
+                f"no function '{wrap_where}'")
+    if isinstance(edit, EnumerateLoop):
+        loop_where, index = edit.function, edit.index
+        return (AnnotateFunctionTransformer(loop_where, lambda f: enumerate_loop(f, loop_where, index)),
+                f"no function '{loop_where}'")
     if isinstance(edit, AnnotateAttribute):
         attr, cls_ann = edit.attr, ann
         return (
@@ -214,10 +225,18 @@ def _expressions(edit: Edit) -> tuple[cst.BaseExpression, cst.BaseExpression | N
     if isinstance(edit, Decorate):
         returns = cst.parse_expression(edit.returns.text) if edit.returns else None
         return cst.parse_expression(edit.decorator), returns
+    if isinstance(edit, WrapValue):
+        return cst.parse_expression(edit.wrapper), None
+    if isinstance(edit, EnumerateLoop):
+        return cst.Name(edit.index), None
     return cst.parse_expression(edit.annotation.text), None
 
 
 def _texts(edit: Edit) -> str:
+    if isinstance(edit, WrapValue):
+        return edit.wrapper
+    if isinstance(edit, EnumerateLoop):
+        return edit.index
     if isinstance(edit, Decorate):
         return edit.decorator + (f" -> {edit.returns.text}" if edit.returns else "")
     return edit.annotation.text
@@ -228,6 +247,8 @@ def _annotations(edit: Edit, ann: cst.BaseExpression, returns: cst.BaseExpressio
     """The annotations an applied edit wrote, with their parsed expressions (for imports)."""
     if isinstance(edit, Decorate):
         return [(edit.returns, returns)] if edit.returns is not None and returns is not None else []
+    if isinstance(edit, (WrapValue, EnumerateLoop)):
+        return []
     return [(edit.annotation, ann)]
 
 

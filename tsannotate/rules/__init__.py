@@ -19,16 +19,20 @@ from tsannotate.records import (
     AnnotateReturn,
     Decorate,
     Edit,
+    EnumerateLoop,
     Evidence,
     Fix,
     Source,
+    WrapValue,
 )
 from tsannotate.rules import (
     empty_attribute,
     empty_container,
+    enumerate_loop,
     final_constant,
     jit_ignore,
     jit_unused,
+    module_list,
     none_default,
     optional_attribute,
     optional_local,
@@ -48,6 +52,8 @@ RULES: tuple[ModuleType, ...] = (
     # which can make a flag's branch (and the helper it calls) drop out of compilation instead.
     jit_ignore,  # TS008
     jit_unused,  # TS009
+    module_list,  # TS011 — mechanical refactors the compiler's message pins down (needs a decision)
+    enumerate_loop,  # TS012
     # Evidence from compiled signatures (the model scripts but would fail when called).
     none_default,  # TS001
     # Display only, last: the refactor no annotation replaces.
@@ -80,6 +86,8 @@ def _annotation_of(fix: Fix) -> str:
     edit = fix.edit
     if isinstance(edit, Decorate):
         return edit.decorator
+    if isinstance(edit, (WrapValue, EnumerateLoop)):
+        return ""
     return edit.annotation.text if edit is not None else ""
 
 
@@ -97,6 +105,10 @@ def _slot(edit: Edit) -> tuple[str, ...]:
         return ("attribute", edit.class_name, edit.attr)
     if isinstance(edit, Decorate):  # one decorator per function: ignore and unused exclude each other
         return ("decorator", edit.function)
+    if isinstance(edit, WrapValue):
+        return ("value", edit.function, edit.target)
+    if isinstance(edit, EnumerateLoop):
+        return ("loop", edit.function, edit.index)
     raise TypeError(f"unknown edit {edit!r}")
 
 

@@ -1,0 +1,141 @@
+"""Node rewrites for the mechanical refactors behind `rewrite.apply_edits`: a plain list of modules
+wrapped in `nn.ModuleList`, and a `range(len(...))` loop over a ModuleList turned into iteration.
+
+Like `rewrite_edits`, each function takes the target FunctionDef and returns the rewritten node or
+a one-line reason why it was left alone; `ALREADY` when the refactor is already there.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tsannotate.rewrite_edits import ALREADY, assignments, code
+from tsannotate.source_values import dotted_name
+
+
+def wrap_value(fn: cst.FunctionDef, where: str, target: str, wrapper: cst.BaseExpression) -> cst.FunctionDef | str:
+    found = assignments(fn, target)
+    if not found or found[0].value is None:
+        return f"no assignment to '{target}' in {where}"
+    first = found[0]
+    value = first.value
+    assert value is not None
+    if isinstance(value, cst.Call) and (dotted_name(value.func) or "").rsplit(".", 1)[-1] == code(wrapper).rsplit(".", 1)[-1]:
+        return ALREADY
+    if not isinstance(value, (cst.List, cst.ListComp)):
+        return f"the first assignment to '{target}' in {where} is not a list display or comprehension"
+    wrapped = cst.Call(func=wrapper, args=[cst.Arg(value)])
+    return cst.ensure_type(fn.deep_replace(first, first.with_changes(value=wrapped)), cst.FunctionDef)
+
+
+def _range_len(loop: cst.For, index: str) -> cst.BaseExpression | None:
+    """The container of `for index in range(len(container)):`, else None."""
+    if not (isinstance(loop.target, cst.Name) and loop.target.value == index and loop.asynchronous is None):
+        return None
+    outer = loop.iter
+    if not (isinstance(outer, cst.Call) and dotted_name(outer.func) == "range" and len(outer.args) == 1):
+        return None
+    inner = outer.args[0].value
+    if not (isinstance(inner, cst.Call) and dotted_name(inner.func) == "len" and len(inner.args) == 1):
+        return None
+    container = inner.args[0].value
+    return container if dotted_name(container) is not None else None
+
+
+class _Uses(cst.CSTVisitor):
+    """Names read or bound in a function, and how the loop index is used in a loop body."""
+
+    def __init__(self, index: str, container: str) -> None:
+        super().__init__()
+        self.index, self.container = index, container
+        self.names: set[str] = set()
+        self.indexed = 0  # `container[index]`
+        self.other = 0  # any other use of `index`
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+        if node.value == self.index:
+            self.other += 1
+
+    def visit_Subscript(self, node: cst.Subscript) -> bool:
+        if dotted_name(node.value) == self.container and len(node.slice) == 1:
+            index = node.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.Name) and index.value.value == self.index:
+                self.indexed += 1
+                return False
+        return True
+
+
+class _ReplaceIndexing(cst.CSTTransformer):
+    def __init__(self, index: str, container: str, item: str) -> None:
+        super().__init__()
+        self.index, self.container, self.item = index, container, item
+
+    def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
+        if dotted_name(updated_node.value) == self.container and len(updated_node.slice) == 1:
+            index = updated_node.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.Name) and index.value.value == self.index:
+                return cst.Name(self.item)
+        return updated_node
+
+
+def _item_name(container: str, taken: set[str]) -> str | None:
+    base = container.rsplit(".", 1)[-1]
+    for name in (base[:-1] if base.endswith("s") and len(base) > 1 else "", f"{base}_item", "module"):
+        if name and name.isidentifier() and name not in taken:
+            return name
+    return None
+
+
+def enumerate_loop(fn: cst.FunctionDef, where: str, index: str) -> cst.FunctionDef | str:
+    loops: list[cst.For] = []
+
+    class _Loops(cst.CSTVisitor):
+        def visit_For(self, node: cst.For) -> None:
+            loops.append(node)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is fn
+
+    fn.visit(_Loops())
+    for loop in loops:
+        container = _range_len(loop, index)
+        if container is None or loop.orelse is not None:
+            continue
+        name = dotted_name(container)
+        assert name is not None
+        body = _Uses(index, name)
+        loop.body.visit(body)
+        if not body.indexed:
+            continue
+        everywhere = _Uses(index, name)
+        fn.visit(everywhere)
+        item = _item_name(name, everywhere.names)
+        if item is None:
+            return f"no free name for the items of {name} in {where}"
+        new_body = loop.body.visit(_ReplaceIndexing(index, name, item))
+        if not isinstance(new_body, cst.BaseSuite):
+            return f"could not rewrite the loop over {name} in {where}"
+        if body.other:  # the index is still needed: `for i, layer in enumerate(self.layers):`
+            target: cst.BaseAssignTargetExpression = cst.Tuple(
+                [cst.Element(cst.Name(index)), cst.Element(cst.Name(item))], lpar=[], rpar=[])
+            iterable: cst.BaseExpression = cst.Call(cst.Name("enumerate"), [cst.Arg(container)])
+        else:
+            target, iterable = cst.Name(item), container
+        changed = loop.with_changes(target=target, iter=iterable, body=new_body)
+        return cst.ensure_type(fn.deep_replace(loop, changed), cst.FunctionDef)
+    names = _Uses(index, "")
+    fn.visit(names)
+    enumerated = any(isinstance(loop.iter, cst.Call) and dotted_name(loop.iter.func) == "enumerate"
+                     and index in {n.value for n in _target_names(loop.target)} for loop in loops)
+    if enumerated or (index not in names.names and loops):
+        return ALREADY  # the loop iterates its container already
+    return f"no `for {index} in range(len(...))` loop indexing its container in {where}"
+
+
+def _target_names(target: cst.BaseExpression) -> list[cst.Name]:
+    if isinstance(target, cst.Name):
+        return [target]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _target_names(e.value)]
+    return []
