@@ -36,6 +36,7 @@ from tsannotate.records import Observation, Role
 from tsannotate.tstypes import TSType
 
 MODULE = "__tsannotate_model__"
+_MAX_BUILDS = 3
 # torch subpackages a model file does not need typed; skipping them makes a cold cache
 # cost ~1.5 s instead of ~45 s (all of torch).
 _SKIPPED = (
@@ -69,20 +70,75 @@ def cache_dir() -> str:
 
 
 def infer(path: str, source: str, cache: str | None = None) -> StaticResult:
-    """Run mypy once over `source` (the text of `path`) and read its inferred types."""
+    """Run mypy over `source` (the text of `path`) and read its inferred types.
+
+    mypy takes an unannotated function to return Any and its parameters to be Any, so what
+    one build learns (a helper is passed ints at every call site; it returns an int) goes
+    into the private copy as annotations and mypy runs again: at most `_MAX_BUILDS` builds,
+    whatever the file's size, and only while the copy gains annotations."""
     started = time.perf_counter()
     try:
-        observations = tuple(_infer(path, source, cache or cache_dir()))
+        cache = cache or cache_dir()
+        learned: dict[tuple[str, str], str] = {}
+        observations = _infer(path, private_copy(source), cache)
+        for _ in range(_MAX_BUILDS - 1):
+            more = _learned(source, observations)
+            if more.items() <= learned.items():
+                break
+            learned.update(more)
+            observations = _infer(path, private_copy(source, learned), cache)
     except Exception as exc:  # mypy crashed or refused the file: no static evidence, say why
         first = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
         return StaticResult((), time.perf_counter() - started, f"mypy could not analyse the file ({first})")
     return StaticResult(observations, time.perf_counter() - started)
 
 
-def private_copy(source: str) -> str:
+def _learned(source: str, observations: tuple[Observation, ...]) -> dict[tuple[str, str], str]:
+    """Annotations (Python spelling) the private copy can carry: {(qualname, param): type} for
+    unannotated parameters without a default that every call site passes one type, and
+    {(qualname, ""): type} for the returns of functions without a return annotation."""
+    known = {(o.qualname, o.name): o.type for o in observations if o.role in (Role.ARG, Role.RETURN)}
+    out: dict[tuple[str, str], str] = {}
+    for qualname, node in _functions(ast.parse(source)):
+        args = node.args.posonlyargs + node.args.args
+        bare = [a.arg for a in args[:len(args) - len(node.args.defaults)] if a.annotation is None]
+        for name in bare + ([""] if node.returns is None else []):
+            t = tstypes.try_parse(known.get((qualname, name), ""))
+            if t is not None and (text := _python_spelling(t)) is not None:
+                out[(qualname, name)] = text
+    return out
+
+
+def _python_spelling(t: TSType) -> str | None:
+    names = {"int": "int", "float": "float", "bool": "bool", "str": "str", "Tensor": "torch.Tensor"}
+    if not t.args:
+        return names.get(t.name)
+    args = [_python_spelling(a) for a in t.args]
+    if any(a is None for a in args):
+        return None
+    inner = ", ".join(a for a in args if a is not None)
+    if t.name == "Optional":
+        return f"{inner} | None"
+    generic = {"List": "list", "Dict": "dict", "Tuple": "tuple"}.get(t.name)
+    return f"{generic}[{inner}]" if generic else None
+
+
+def _functions(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    for top in tree.body:
+        if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield top.name, top
+        elif isinstance(top, ast.ClassDef):
+            for item in top.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    yield f"{top.name}.{item.name}", item
+
+
+def private_copy(source: str, learned: dict[tuple[str, str], str] | None = None) -> str:
     """The text mypy reads: literal-default parameters annotated with their default's type,
-    and a unique trailing comment so mypy's cache never answers for this module."""
+    `learned` annotations ({(qualname, param or ""): "int"}, see `_learned`), and a unique
+    trailing comment so mypy's cache never answers for this module. Lines are the source's."""
     tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
     inserts: dict[int, list[tuple[int, str]]] = {}
     for node in ast.walk(tree):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -95,7 +151,14 @@ def private_copy(source: str) -> str:
             text = _literal_type(default)
             if arg.annotation is None and text and arg.end_col_offset is not None:
                 inserts.setdefault(arg.lineno, []).append((arg.end_col_offset, f": {text}"))
-    lines = source.splitlines(keepends=True)
+    for qualname, node in _functions(tree) if learned else ():
+        for arg in node.args.posonlyargs + node.args.args:
+            text = learned.get((qualname, arg.arg)) if learned else None
+            if text and arg.annotation is None and arg.end_col_offset is not None:
+                inserts.setdefault(arg.lineno, []).append((arg.end_col_offset, f": {text}"))
+        text = learned.get((qualname, "")) if learned else None
+        if text and (at := _params_close(lines, node)) is not None:
+            inserts.setdefault(at[0], []).append((at[1], f" -> {text}"))
     for lineno, items in inserts.items():
         raw = lines[lineno - 1].encode("utf-8")  # ast columns count UTF-8 bytes
         for col, text in sorted(items, reverse=True):
@@ -103,6 +166,22 @@ def private_copy(source: str) -> str:
         lines[lineno - 1] = raw.decode("utf-8")
     text = "".join(lines)
     return text + ("" if text.endswith("\n") or not text else "\n") + f"# {uuid.uuid4().hex}\n"
+
+
+def _params_close(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, int] | None:
+    """(line, byte column) just after the `)` that closes a def's parameters."""
+    body_line = node.body[0].lineno
+    header = [ln.encode("utf-8") for ln in lines[node.lineno - 1:body_line]]
+    last = 0
+    for i, raw in enumerate(header):  # the def's colon is the last ':' before the body
+        stripped = raw.split(b"#", 1)[0].rstrip()
+        if stripped.endswith(b":"):
+            last = i
+    raw = header[last].split(b"#", 1)[0].rstrip()
+    col = raw.rfind(b")")
+    if col < 0 or raw[col + 1:].strip() != b":":
+        return None  # a multi-line or unusual header: leave it
+    return node.lineno + last, col + 1
 
 
 def _literal_type(node: ast.expr) -> str | None:
@@ -118,7 +197,7 @@ def _literal_type(node: ast.expr) -> str | None:
     return None
 
 
-def _infer(path: str, source: str, cache: str) -> Iterator[Observation]:
+def _infer(path: str, text: str, cache: str) -> tuple[Observation, ...]:
     from mypy import build
     from mypy.modulefinder import BuildSource
     from mypy.options import Options
@@ -139,14 +218,12 @@ def _infer(path: str, source: str, cache: str) -> Iterator[Observation]:
         options.per_module_options[name] = {"follow_imports": "skip"}
     with tempfile.TemporaryDirectory(prefix="tsannotate-mypy-") as tmp:
         copy = os.path.join(tmp, f"{MODULE}.py")
-        text = private_copy(source)
         with open(copy, "w", encoding="utf-8") as f:
             f.write(text)
         result = build.build([BuildSource(copy, MODULE, text)], options)
-    state = result.graph.get(MODULE)
-    if state is None:
-        return
-    yield from observations(text, result.types, MODULE)
+    if MODULE not in result.graph:
+        return ()
+    return tuple(observations(text, result.types, MODULE))
 
 
 def join_types(types: list[TSType | None]) -> TSType | None:

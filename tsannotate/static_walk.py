@@ -37,6 +37,8 @@ class _Reader:
             if e.line > 0 and e.end_line is not None and e.end_column is not None:
                 self.by_span.setdefault((e.line, e.column, e.end_line, e.end_column), t)
         self.seen: dict[Key, list[TSType | None]] = {}
+        self.fills: dict[Key, list[TSType | None]] = {}  # element types stored into locals
+        self.empties: set[Key] = set()  # locals assigned an empty `[]` / `{}`
         self.functions: list[tuple[str, int, int, set[str]]] = []  # qualname, lines, params
         self.tree = tree
 
@@ -68,6 +70,11 @@ class _Reader:
         for sub in _own_nodes(node):
             if isinstance(sub, ast.Return) and sub.value is not None:
                 self.note((qualname, "", Role.RETURN), self.typeof(sub.value))
+            self.fill(qualname, sub)
+            if (isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name)
+                    and (isinstance(sub.value, ast.Dict) and not sub.value.keys
+                         or isinstance(sub.value, ast.List) and not sub.value.elts)):
+                self.empties.add((qualname, sub.targets[0].id, Role.LOCAL))
             if not self_name:
                 continue
             if isinstance(sub, (ast.Assign, ast.AnnAssign)) and sub.value is not None:
@@ -82,10 +89,23 @@ class _Reader:
                   and (attr := _self_attr(sub.func.value, self_name)) is not None):
                 self.container((cls, attr, Role.ATTR), "List", [sub.args[0]])
 
-    def container(self, key: Key, kind: str, parts: list[ast.expr]) -> None:
+    def container(self, key: Key, kind: str, parts: list[ast.expr], into: dict[Key, list[TSType | None]] | None = None
+                  ) -> None:
         items = [self.typeof(p) for p in parts]
-        self.note(key, None if any(i is None for i in items)
-                  else TSType(kind, tuple(i for i in items if i is not None)))
+        (self.seen if into is None else into).setdefault(key, []).append(
+            None if any(i is None for i in items) else TSType(kind, tuple(i for i in items if i is not None)))
+
+    def fill(self, qualname: str, sub: ast.AST) -> None:
+        """`d[k] = v` / `xs.append(v)` on a local: its element types, for when mypy gives up
+        on an empty literal used before it is filled (`d.get(k, 0)` → dict[Any, Any])."""
+        if isinstance(sub, ast.Assign):
+            for target in sub.targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    self.container((qualname, target.value.id, Role.LOCAL), "Dict", [target.slice, sub.value],
+                                   self.fills)
+        elif (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "append"
+              and isinstance(sub.func.value, ast.Name) and len(sub.args) == 1):
+            self.container((qualname, sub.func.value.id, Role.LOCAL), "List", [sub.args[0]], self.fills)
 
     def scope(self, line: int) -> tuple[str, set[str]] | None:
         best: tuple[str, int, int, set[str]] | None = None
@@ -167,6 +187,9 @@ def _own_nodes(func: ast.AST) -> Iterator[ast.AST]:
 def observations(source: str, types: dict[Expression, Type], module: str) -> Iterator[Observation]:
     reader = _Reader(ast.parse(source), types, module)
     reader.read()
+    for key, fills in reader.fills.items():
+        if key in reader.empties and any(t is None for t in reader.seen.get(key, [None])):
+            reader.seen[key] = fills  # mypy gave up on the literal; what is stored in it says
     for (qualname, name, role), seen in reader.seen.items():
         if not qualname or any(t is None for t in seen):
             continue

@@ -20,6 +20,7 @@ from tsannotate.records import (
     Evidence,
     Fix,
     Location,
+    Observation,
     Role,
     ValueKind,
 )
@@ -33,9 +34,11 @@ from tsannotate.rules._common import (
     observed_type,
     saw,
     evidence_of,
+    evidence_of,
     value_beside_none,
     without_none,
 )
+from tsannotate.tstypes import TSType
 
 CODE = "TS002"
 
@@ -84,7 +87,15 @@ def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
                           location=place(diag, func, source))
             continue
         assigned = [a for a in source.locals if a.function == func.qualname and a.name == diag.symbol]
-        if not assigned:
+        if not assigned or _assumed_empty(value, evidence.observed(func.qualname, diag.symbol, Role.LOCAL)):
             continue
         yield Fix(CODE, f"annotate local `{diag.symbol}` in {func.qualname} as {ann.text}",
                   cite(diag), AnnotateLocal(func.qualname, diag.symbol, ann), location=place(diag, func, source))
+
+
+def _assumed_empty(value: TSType, obs: Observation | None) -> bool:
+    """The compiler's type is its guess for a later `[]`/`{}` (List[Tensor], Dict[str, Tensor])
+    while the probe or mypy saw what the container holds: that evidence's fix says it better."""
+    seen = observed_type(obs)
+    return (value in (TSType("List", (tstypes.TENSOR,)), TSType("Dict", (TSType("str"), tstypes.TENSOR)))
+            and seen is not None and without_none(seen).name == value.name and without_none(seen) != value)
