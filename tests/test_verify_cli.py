@@ -95,24 +95,29 @@ def test_verify_trace_points_at_the_frozen_line(runner: CliRunner, tmp_path: Pat
     """)
     result = runner.invoke(app, ["verify", str(path), "--trace"])
     assert result.exit_code == 1, result.output
-    assert f"{path}:4:25: trace hazard: `len(x)` of a tensor becomes a constant of the trace " \
+    assert "model.py:4:25: trace hazard: `len(x)` of a tensor becomes a constant of the trace " \
            "(the tracer warned here)" in result.stdout
     assert "@torch.jit.script_if_tracing" in result.stdout
     assert "the traced model differs from eager on probe input 0 with batch 2" in result.stdout
 
 
-def test_verify_lists_calls_back_into_python(runner: CliRunner, tmp_path: Path) -> None:
-    path = write(tmp_path, EQUAL.replace("        return self.lin(x).relu()", """\
-        return self.post(self.lin(x))
+def test_calls_back_into_python_are_listed() -> None:
+    """Rendering only (the worker side is in test_verify.py): one line per call, with its place."""
+    from tsannotate import verify_report
+    from tsannotate.records import Check, Location, PythonCall, VerifyReport
 
-    @torch.jit.ignore
-    def post(self, y):
-        return y.relu()"""))
-    result = runner.invoke(app, ["verify", str(path)])
-    assert result.exit_code == 1, result.output  # torch.jit.save refuses a Python call
-    assert (f"{path}: calls back into Python: Net.post ({path}:11:1) is @torch.jit.ignore'd, "
-            "so the saved model needs Python and cannot run from C++") in result.stdout
-    assert "torch.jit.save fails: Could not export Python function call 'post'" in result.stdout
+    report = VerifyReport(
+        checks=(Check("Net", "saved", "", False, "torch.jit.save fails: Could not export Python "
+                                                 "function call 'post'"),),
+        python_calls=(PythonCall("Net.post", Location("/abs/model.py", 11)),))
+    assert verify_report.lines(report, "model.py") == [
+        "model.py: Net: torch.jit.save fails: Could not export Python function call 'post'",
+        "model.py: calls back into Python: Net.post (/abs/model.py:11:1) is @torch.jit.ignore'd, "
+        "so the saved model needs Python and cannot run from C++",
+    ]
+    assert verify_report.summary(report, "model.py") == (
+        "model.py: NOT verified: 1 check failed; first: Net saved: torch.jit.save fails: Could not "
+        "export Python function call 'post'")
 
 
 def test_verify_without_probe_is_bad_input(runner: CliRunner, tmp_path: Path) -> None:
@@ -143,10 +148,3 @@ def test_fix_apply_does_not_write_what_does_not_verify(runner: CliRunner, tmp_pa
     assert lines[-1] == (f"error: not written: the fixed {path} does not verify against the eager "
                          "model (4 failed checks, first above)")
     assert any("differs from eager on probe input 0 with batch 3" in line for line in lines)
-
-
-def test_fix_apply_writes_what_verifies(runner: CliRunner, tmp_path: Path) -> None:
-    path = write(tmp_path, FROZEN_BATCH.replace("            x = x[:2]\n", "            x = x + 0\n"))
-    result = runner.invoke(app, ["fix", str(path), "--apply"])
-    assert result.exit_code == 0, result.output
-    assert "mask: Optional[torch.Tensor] = None" in path.read_text()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from tsannotate.records import Check, Hazard, VerifyReport
+from tsannotate.report import where
 
 HAZARD_HINT = ("hint: a trace replays the values these lines computed for the first input; decorate "
                "the function holding them with @torch.jit.script_if_tracing, or deploy "
                "torch.jit.script(model) instead of a trace")
+BRANCH_HINT = ("hint: no line froze a value, so the trace differs by control flow: it keeps the "
+               "branches and loop counts the first input (and the model's state) took; deploy "
+               "torch.jit.script(model), or put that logic under @torch.jit.script_if_tracing")
 _STAGES = {"scripted": "the scripted model", "loaded": "the saved-and-loaded model",
            "traced": "the traced model", "cpp": "the model run from C++", "eager": "the eager model",
            "saved": "saving"}
@@ -39,17 +43,19 @@ def lines(report: VerifyReport, shown: str) -> list[str]:
                    f"({len(inputs) - len(derived)} from the probe, {len(derived)} derived: "
                    f"{_derived_summary(derived)})")
     for call in report.python_calls:
-        where = f" ({call.location})" if call.location else ""
-        out.append(f"{shown}: calls back into Python: {call.name}{where} is @torch.jit.ignore'd, "
+        at = f" ({where(call.location)})" if call.location else ""
+        out.append(f"{shown}: calls back into Python: {call.name}{at} is @torch.jit.ignore'd, "
                    "so the saved model needs Python and cannot run from C++")
     out += [hazard_line(h) for h in report.hazards]
     if report.hazards:
         out.append(HAZARD_HINT)
+    elif any(c.stage == "traced" for c in report.failures):
+        out.append(BRANCH_HINT)
     return out
 
 
 def hazard_line(h: Hazard) -> str:
-    return f"{h.location}: trace hazard: {h.what}" + (" (the tracer warned here)" if h.warned else "")
+    return f"{where(h.location)}: trace hazard: {h.what}" + (" (the tracer warned here)" if h.warned else "")
 
 
 def summary(report: VerifyReport, shown: str) -> str:
