@@ -18,10 +18,11 @@ import typer
 
 from tsannotate import __version__, report
 from tsannotate.files import InputError, SourceFile, check_parses, read_source, write_atomic
-from tsannotate.records import Fix, LoadError, Outcome, ScriptReport, ScriptRequest
+from tsannotate.records import Fix, LoadError, Outcome, ScriptReport, ScriptRequest, VerifyReport, VerifyRequest
 
 if TYPE_CHECKING:
     from tsannotate.loop import Options
+    from tsannotate.worker.client import Worker
 
 # The loop, the rewriter and the worker client are imported inside the commands: libcst
 # alone costs ~0.25 s, and `tsannotate --help` should not pay for it.
@@ -86,16 +87,20 @@ def fix(
     reviewer = Reviewer(path) if interactive else None
     options = _options(path, probe, timeout, max_passes, decide=reviewer.decide if reviewer else None)
     options = replace(options, annotations_only=annotations_only, no_probe=no_probe)
-    source, outcome = _run(path, options)
+    gate: list[VerifyReport] = []  # --apply: the fixed source must verify before it is written
+    source, outcome = _run(path, options, then=_verify_fixed(options, gate) if apply else None)
+    refused = _refusal(outcome, gate)
     written = False
-    if apply and outcome.changed and outcome.load_error is None:
+    if apply and outcome.changed and outcome.load_error is None and not refused:
         _guarded(lambda: write_atomic(source, outcome.final))
         written = True
     if format is Format.json:
         typer.echo(report.to_json(outcome, written))
     else:
         _print_fix(outcome, written)
-    raise typer.Exit(_fix_exit_code(outcome, written))
+    for line in refused:
+        _err(line)
+    raise typer.Exit(EXIT_CHANGES if refused else _fix_exit_code(outcome, written))
 
 
 @app.command()
@@ -163,6 +168,76 @@ def probe(
     raise typer.Exit(EXIT_OK)
 
 
+@app.command()
+def verify(
+    path: PathArg,
+    probe: ProbeOpt = None,
+    timeout: TimeoutOpt = None,
+    trace: Annotated[bool, typer.Option(
+        "--trace", help="Also torch.jit.trace with the first input; point at the lines a trace freezes.")] = False,
+    cpp: Annotated[bool, typer.Option(
+        "--cpp", help="Also run the saved model from C++ (a small runner, built once and cached).")] = False,
+) -> None:
+    """Check the scripted model (and its saved/loaded copy) computes what the eager model does."""
+    from tsannotate import verify_report
+
+    options = _options(path, probe, timeout, max_passes=0)
+
+    def work() -> VerifyReport:
+        source = read_source(path)
+        check_parses(path, source.text)
+        from tsannotate.worker.client import Worker
+
+        with Worker(timeout=options.timeout) as worker:
+            return worker.verify(VerifyRequest(str(path.resolve()), source.text, probe=options.probe,
+                                               trace=trace, cpp=cpp))
+
+    result = _guarded(work)
+    if result.load_error is not None:
+        _fail(result.load_error)
+    shown = report.shown(str(path))
+    for line in verify_report.lines(result, shown):
+        typer.echo(line)
+    for note in result.notes:
+        _err(f"note: {note}")
+    _err(verify_report.summary(result, shown))
+    if result.failures:
+        raise typer.Exit(EXIT_CHANGES)
+    raise typer.Exit(EXIT_OK if result.compared else EXIT_BAD_INPUT)
+
+
+def _verify_fixed(options: Options, gate: list[VerifyReport]) -> Callable[[Worker, str, Outcome], None]:
+    """fix --apply: verify the fixed source (against the original's eager outputs) in the same worker."""
+    def run(worker: Worker, original: str, outcome: Outcome) -> None:
+        if outcome.changed and outcome.load_error is None:
+            gate.append(worker.verify(VerifyRequest(outcome.path, outcome.final, probe=options.probe,
+                                                    original=original)))
+    return run
+
+
+def _refusal(outcome: Outcome, gate: list[VerifyReport]) -> list[str]:
+    """Why the fixed source must not be written (empty: write it): a fix changed an eager output,
+    or the model scripts and yet differs from eager."""
+    from tsannotate import verify_report
+
+    if not gate:
+        return []
+    result, shown = gate[0], report.shown(outcome.path)
+    if result.load_error is not None:
+        return [f"error: not written: verifying the fixed source failed: {result.load_error.message}"]
+    from tsannotate.report_decisions import needs_python
+
+    # an accepted @torch.jit.ignore keeps a Python call: that the model cannot be saved is its
+    # stated consequence (the summary lists the method), not a reason to withhold the fix
+    blocking = [c for c in result.failures if (c.stage == "eager" or outcome.scripts) and not (
+        c.stage == "saved" and "Python function call" in c.message and needs_python(outcome))]
+    if not blocking:
+        return []
+    return ([verify_report.failure_line(shown, c) for c in blocking]
+            + [f"error: not written: the fixed {shown} does not verify against the eager model "
+               f"({len(blocking)} failed check{'s' if len(blocking) != 1 else ''}, first above)"])
+
+
 def _options(path: Path, probe: str | None, timeout: float | None, max_passes: int | None,
              decide: Callable[[Fix, str], bool] | None = None) -> Options:
     """Flags over `[tool.tsannotate]` over the defaults."""
@@ -184,7 +259,8 @@ def _fail(error: LoadError) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def _run(path: Path, options: Options) -> tuple[SourceFile, Outcome]:
+def _run(path: Path, options: Options,
+         then: Callable[[Worker, str, Outcome], None] | None = None) -> tuple[SourceFile, Outcome]:
     def work() -> tuple[SourceFile, Outcome]:
         source = read_source(path)
         check_parses(path, source.text)
@@ -193,6 +269,8 @@ def _run(path: Path, options: Options) -> tuple[SourceFile, Outcome]:
 
         with Worker(timeout=options.timeout) as worker:
             outcome = Loop(str(path.resolve()), worker, options).run(source.text)
+            if then is not None:
+                then(worker, source.text, outcome)
         return source, outcome
 
     result = _guarded(work)

@@ -49,7 +49,7 @@ def lines(report: VerifyReport, shown: str) -> list[str]:
     out += [hazard_line(h) for h in report.hazards]
     if report.hazards:
         out.append(HAZARD_HINT)
-    elif any(c.stage == "traced" for c in report.failures):
+    elif any(c.stage == "traced" and c.input for c in report.failures):
         out.append(BRANCH_HINT)
     return out
 

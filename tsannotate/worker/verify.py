@@ -283,8 +283,8 @@ class _Verifier:
                 traced = torch.jit.trace(  # type: ignore[no-untyped-call]
                     model, fresh_args(args), check_trace=False, strict=False)
             except Exception as exc:
-                self.check("traced", "probe input 0", False,
-                           f"torch.jit.trace fails: {_first_line(self.loaded, exc)}")
+                self.check("traced", "", False,
+                           f"torch.jit.trace fails on probe input 0: {_first_line(self.loaded, exc)}")
                 return None
             finally:
                 sys.settrace(previous)
