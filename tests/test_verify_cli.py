@@ -148,3 +148,25 @@ def test_fix_apply_does_not_write_what_does_not_verify(runner: CliRunner, tmp_pa
     assert lines[-1] == (f"error: not written: the fixed {path} does not verify against the eager "
                          "model (4 failed checks, first above)")
     assert any("differs from eager on probe input 0 with batch 3" in line for line in lines)
+
+
+def test_json_lists_checks_calls_hazards_and_notes() -> None:
+    """Rendering only: `verify --format json` is this, on stdout."""
+    import json
+
+    from tsannotate import verify_report
+    from tsannotate.records import Check, Hazard, Location, VerifyReport
+
+    report = VerifyReport(
+        checks=(Check("f", "traced", "probe input 0 with batch 2 (dim 0: 1 → 2)", False, "output: ..."),),
+        hazards=(Hazard(Location("/abs/f.py", 4, 24), "`len(x)` of a tensor ...", warned=True),),
+        notes=("f is a function: ...",), seconds=0.0661)
+    data = json.loads(verify_report.to_json(report, "f.py"))
+    assert data == {
+        "path": "f.py", "verified": False,
+        "checks": [{"target": "f", "stage": "traced", "input": "probe input 0 with batch 2 (dim 0: 1 → 2)",
+                    "ok": False, "message": "output: ..."}],
+        "python_calls": [],
+        "hazards": [{"what": "`len(x)` of a tensor ...", "warned": True,
+                     "location": {"path": "/abs/f.py", "line": 4, "column": 24}}],
+        "notes": ["f is a function: ..."], "seconds": 0.066}

@@ -177,6 +177,7 @@ def verify(
         "--trace", help="Also torch.jit.trace with the first input; point at the lines a trace freezes.")] = False,
     cpp: Annotated[bool, typer.Option(
         "--cpp", help="Also run the saved model from C++ (a small runner, built once and cached).")] = False,
+    format: FormatOpt = Format.text,
 ) -> None:
     """Check the scripted model (and its saved/loaded copy) computes what the eager model does."""
     from tsannotate import verify_report
@@ -196,11 +197,14 @@ def verify(
     if result.load_error is not None:
         _fail(result.load_error)
     shown = report.shown(str(path))
-    for line in verify_report.lines(result, shown):
-        typer.echo(line)
-    for note in result.notes:
-        _err(f"note: {note}")
-    _err(verify_report.summary(result, shown))
+    if format is Format.json:
+        typer.echo(verify_report.to_json(result, shown))
+    else:
+        for line in verify_report.lines(result, shown):
+            typer.echo(line)
+        for note in result.notes:
+            _err(f"note: {note}")
+        _err(verify_report.summary(result, shown))
     if result.failures:
         raise typer.Exit(EXIT_CHANGES)
     raise typer.Exit(EXIT_OK if result.compared else EXIT_BAD_INPUT)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tsannotate.records import Check, Hazard, VerifyReport
+import json
+from dataclasses import asdict
+
+from tsannotate.records import Check, Hazard, Location, VerifyReport
+from tsannotate.report import shown as shown_path
 from tsannotate.report import where
 
 HAZARD_HINT = ("hint: a trace replays the values these lines computed for the first input; decorate "
@@ -75,3 +79,20 @@ def summary(report: VerifyReport, shown: str) -> str:
 def _derived_summary(derived: list[str]) -> str:
     kinds = [d.partition(" with ")[2].partition(" (")[0] for d in derived]
     return ", ".join(dict.fromkeys(kinds)) or "none"
+
+
+def to_json(report: VerifyReport, shown: str) -> str:
+    """`verify --format json`: every check, call back into Python, hazard and note."""
+    def place(loc: Location | None) -> dict[str, object] | None:
+        return None if loc is None else {**asdict(loc), "path": shown_path(loc.path)}
+
+    return json.dumps({
+        "path": shown,
+        "verified": report.ok and report.compared,
+        "checks": [asdict(c) for c in report.checks],
+        "python_calls": [{"name": c.name, "location": place(c.location)} for c in report.python_calls],
+        "hazards": [{"what": h.what, "warned": h.warned, "location": place(h.location)}
+                    for h in report.hazards],
+        "notes": list(report.notes),
+        "seconds": round(report.seconds, 3),
+    }, indent=2, ensure_ascii=False)
