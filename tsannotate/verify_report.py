@@ -71,7 +71,8 @@ def summary(report: VerifyReport, shown: str) -> str:
         return (f"{shown}: NOT verified: {n} check{'s' if n != 1 else ''} failed; first: "
                 f"{first.target} {first.stage}{on}: {first.message}")
     if not report.compared:
-        return f"{shown}: nothing compared: verify needs a probe with inputs"
+        return (f"{shown}: nothing compared: verify needs a probe with inputs "
+                f"(`tsannotate probe {shown} --template` prints one to fill in)")
     n = sum(1 for c in report.checks if c.input)
     return f"{shown}: verified: {n} comparisons with eager, all equal ({report.seconds:.2f} s)"
 

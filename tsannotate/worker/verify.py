@@ -156,6 +156,9 @@ class _Verifier:
         try:
             scripted = torch.jit.script(target.obj)
         except Exception as exc:
+            from tsannotate.worker.jit import _forget_failed_types
+
+            _forget_failed_types()  # a half-compiled class must not poison the worker's next request
             self.check("scripted", "", False, _compile_message(self.loaded, exc, target.name))
             self.eager_only(eager)
             return
