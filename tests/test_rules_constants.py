@@ -266,3 +266,12 @@ def test_range_loop_index_is_iterated() -> None:
     [fix] = [f for f in plan(d) if f.code == "TS012"]
     assert fix.edit == EnumerateLoop("Net.forward", "i")
     assert fix.safety is Safety.NEEDS_DECISION and fix.location == d.location
+
+
+def test_helper_called_only_under_a_flag_makes_the_flag_final_instead_of_ignoring_it() -> None:
+    text = MODEL.replace("        if self.training:\n            x = self.augment(x)\n",
+                         "        if self.use_norm:\n            x = self.augment(x)\n")
+    d = Diagnostic(K.UNSUPPORTED, "try blocks aren't supported", Location(PATH, line_of("        try:", text)))
+    fixes = plan(d, text=text)
+    assert [f.code for f in fixes if f.edit is not None] == ["TS007"]
+    assert "which is called only in a branch on `self.use_norm`" in fixes[0].reason

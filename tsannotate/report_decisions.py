@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tsannotate.lines import relocate, to_original
-from tsannotate.records import Decorate, EnumerateLoop, Fix, Location, Outcome, Safety, WrapValue
+from tsannotate.records import Decorate, Fix, Location, Outcome, Safety
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ def _place(fix: Fix, outcome: Outcome, written: bool, shown: Any) -> str:
 def decision_lines(outcome: Outcome, written: bool, where: Any) -> list[str]:
     """Advice (display-only fixes), then held-back fixes, then the Python-dependence summary."""
     lines: list[str] = []
-    refactored = {f.location for f in outcome.fixes if isinstance(f.edit, (WrapValue, EnumerateLoop))}
+    # advice a fix resolved is not repeated; a decorated method keeps its advice (the real refactor)
+    refactored = {f.location for f in outcome.fixes if not isinstance(f.edit, Decorate)}
     for fix in outcome.advice:
         if fix.safety is Safety.DISPLAY_ONLY and fix.location not in refactored:  # else: done, not advice
             lines.append(f"{fix.code} {fix.title} [advice]\n    at {_place(fix, outcome, written, where)}{fix.reason}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from tsannotate.records import CallSite, Diagnostic, DiagnosticKind, Evidence, FunctionFacts, Location, SourceIndex
 from tsannotate.rules._common import compiled_functions, function_of
+from tsannotate.rules._flags import common_flag, constant_flag
 
 # `if self.training:` / `if not torch.jit.is_scripting():` — branches a deployed model never takes
 _UNCOMPILED_BRANCH = re.compile(r"^(?:self\.training|not\s+(?:\w+\.)*jit\.is_scripting\(\))$")
@@ -46,10 +47,17 @@ def uncompilable(evidence: Evidence) -> list[Uncompilable]:
         if func is None or func.qualname in found or func.qualname not in compiled or not _decoratable(func):
             continue
         callers = tuple(c for c in calls_of(func, source) if c.function in compiled)
+        if func.class_name and _left_to_a_flag(evidence, func.class_name, callers):
+            continue  # TS007 makes the flag Final, and its branch is then not compiled at all
         guarded = all(_in_uncompiled_branch(c, source) for c in callers)
         exported = any(d.rsplit(".", 1)[-1] == "export" for d in func.decorators)
         found[func.qualname] = Uncompilable(diag, func, callers, guarded, exported)
     return list(found.values())
+
+
+def _left_to_a_flag(evidence: Evidence, class_name: str, callers: tuple[CallSite, ...]) -> bool:
+    flag = common_flag(evidence, class_name, [(c.function, c.line) for c in callers])
+    return flag is not None and constant_flag(evidence.source, class_name, flag)
 
 
 def _decoratable(func: FunctionFacts) -> bool:

@@ -25,22 +25,22 @@ from tsannotate.records import (
     Annotation,
     AttributeAssignment,
     ClassFacts,
+    FunctionFacts,
     Diagnostic,
     DiagnosticKind,
     Evidence,
     Fix,
     ImportName,
     Location,
-    Role,
     Safety,
     SourceIndex,
-    ValueKind,
 )
-from tsannotate.rules._common import annotation, function_of, observed_type
+from tsannotate.rules._common import annotation, function_of
+from tsannotate.rules._flags import common_flag, flag_at
+from tsannotate.rules._uncompilable import calls_of
 from tsannotate.tstypes import TSType, literal_type
 
 CODE = "TS007"
-_FLAG_TEST = re.compile(r"^(?:not\s+)?self\.(\w+)(?:\s+is\s+(?:not\s+)?None)?$")
 _SELF_ATTR = re.compile(r"^self\.(\w+)$")
 
 
@@ -48,14 +48,14 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
     source = evidence.source
     for diag in evidence.diagnostics:
         func = function_of(diag, source)
-        found = _constant_needed(diag, source, func.class_name if func else None, evidence)
+        found = _constant_needed(diag, source, func, evidence)
         if found is None:
             continue
         cls, attr, t, why = found
         yield from _final(source, cls, attr, t, why, diag)
 
 
-def _constant_needed(diag: Diagnostic, source: SourceIndex, class_name: str | None, evidence: Evidence
+def _constant_needed(diag: Diagnostic, source: SourceIndex, func: FunctionFacts | None, evidence: Evidence
                      ) -> tuple[ClassFacts, str, TSType, str] | None:
     """(class, attribute, its type, why it must be a constant), when the diagnostic shows one."""
     if diag.kind is DiagnosticKind.UNKNOWN and diag.owner and diag.symbol:
@@ -65,7 +65,7 @@ def _constant_needed(diag: Diagnostic, source: SourceIndex, class_name: str | No
         if cls is not None and t is not None:
             return cls, diag.symbol, t, (f"TorchScript does not see class attribute `{diag.symbol}` "
                                          "(a module's attributes are its instance's); a Final one is a constant")
-    cls = source.cls(class_name) if class_name else None
+    cls = source.cls(func.class_name) if func and func.class_name else None
     if cls is None:
         return None
     if diag.kind is DiagnosticKind.CONSTANT_NEEDED:
@@ -75,15 +75,16 @@ def _constant_needed(diag: Diagnostic, source: SourceIndex, class_name: str | No
             return cls, m.group(1), t, f"{diag.message}; a Final attribute is a constant"
         return None
     if diag.kind in (DiagnosticKind.UNKNOWN, DiagnosticKind.UNSUPPORTED, DiagnosticKind.ATTRIBUTE_CONVERSION) \
-            and diag.location is not None:
-        line = diag.location.line
-        for b in source.branches:
-            m = _FLAG_TEST.match(b.test)
-            if m and b.function.startswith(cls.name + ".") and b.first_line < line <= b.last_line \
-                    and _is_bool(cls.name, m.group(1), source, evidence):
-                return cls, m.group(1), TSType("bool"), (
-                    f"{diag.message}, in a branch on `self.{m.group(1)}`; a Final flag is a constant, and "
-                    "TorchScript does not compile the branch a constant rules out")
+            and diag.location is not None and func is not None:
+        flag = flag_at(evidence, cls.name, func.qualname, diag.location.line)
+        where = "in a branch"
+        if flag is None and func.name != "forward":  # a helper only a flag's branch calls
+            flag = common_flag(evidence, cls.name, [(c.function, c.line) for c in calls_of(func, source)])
+            where = f"in {func.qualname}, which is called only in a branch"
+        if flag is not None:
+            return cls, flag, TSType("bool"), (
+                f"{diag.message}, {where} on `self.{flag}`; a Final flag is a constant, and "
+                "TorchScript does not compile the branch a constant rules out")
     return None
 
 
@@ -122,20 +123,3 @@ def _final_annotation(inner: Annotation, source: SourceIndex) -> Annotation:
     if style.typing_module:
         return Annotation(f"{style.typing_module}.Final[{inner.text}]", inner.imports)
     return Annotation(f"Final[{inner.text}]", (*inner.imports, ImportName("typing", "Final")))
-
-
-def _is_bool(class_name: str, attr: str, source: SourceIndex, evidence: Evidence) -> bool:
-    """The attribute holds a bool: the probe saw one, `__init__` assigns a bool literal, or a
-    parameter of `__init__` that defaults to (or is annotated) bool."""
-    seen = observed_type(evidence.observed(class_name, attr, Role.ATTR))
-    if seen is not None:
-        return seen == TSType("bool")
-    init = source.function(f"{class_name}.__init__")
-    for a in source.attributes:
-        if a.class_name != class_name or a.attr != attr:
-            continue
-        param = init.param(a.value_text.strip()) if init else None
-        if a.value is ValueKind.BOOL or (param is not None and (
-                param.default_kind is ValueKind.BOOL or param.annotation == "bool")):
-            return True
-    return False
