@@ -40,21 +40,25 @@ def test_cpp_runs_the_saved_fixture_model_like_eager(tmp_path: Path) -> None:
 @pytest.mark.slow
 @needs_compiler
 def test_cpp_outputs_nested_values_and_steps_state_like_eager(tmp_path: Path) -> None:
-    """Dicts, lists, ints and tensors come back from C++; a buffer the forward updates advances
-    in C++ exactly as in eager, input after input (every stage starts from the saved state)."""
+    """Arguments typed List[str] / Optional[float] / defaulted reach forward() in C++ with their
+    types; dicts, lists, strings, None and tensors come back; a buffer the forward updates
+    advances in C++ exactly as in eager, input after input (every stage starts from the saved
+    state)."""
     path = tmp_path / "model.py"
     path.write_text(
-        "from typing import Dict, List\n"
+        "from typing import Dict, List, Optional, Tuple\n"
         "import torch\nfrom torch import nn\n\n\n"
         "class Net(nn.Module):\n"
         "    def __init__(self):\n"
         "        super().__init__()\n"
         "        self.register_buffer('steps', torch.zeros(()))\n\n"
-        "    def forward(self, x, k: int) -> Dict[str, List[torch.Tensor]]:\n"
+        "    def forward(self, x, k: int, names: List[str], scale: Optional[float] = None\n"
+        "                ) -> Tuple[Dict[str, List[torch.Tensor]], str, Optional[float]]:\n"
         "        self.steps.add_(1)\n"
-        "        return {'y': [x * self.steps * k, x.sum(dim=-1)], 'n': [torch.tensor(x.shape[0])]}\n\n\n"
+        "        y = {'y': [x * self.steps * k, x.sum(dim=-1)], 'n': [torch.tensor(x.shape[0])]}\n"
+        "        return y, ','.join(names), scale\n\n\n"
         "def probe():\n"
-        "    return Net(), [(torch.ones(2, 3), 2), (torch.ones(4, 3), 5)]\n")
+        "    return Net(), [(torch.ones(2, 3), 2, ['a', 'b']), (torch.ones(4, 3), 5, [], 0.5)]\n")
     with Worker(timeout=120) as worker:
         report = worker.verify(VerifyRequest(str(path), path.read_text(), cpp=True))
     assert report.load_error is None, report.load_error

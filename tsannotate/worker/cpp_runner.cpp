@@ -19,6 +19,38 @@ static std::vector<char> read_file(const char* path) {
   return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+// torch.save'd Python lists and dicts load as List[Any] / Dict[Any, Any]; forward() checks
+// its arguments' types, so rebuild containers with the element types its schema declares.
+static torch::IValue retype(const torch::IValue& v, const c10::TypePtr& t) {
+  if (v.isNone()) return v;
+  if (auto opt = t->cast<c10::OptionalType>()) return retype(v, opt->getElementType());
+  if (v.isList()) {
+    if (auto lt = t->cast<c10::ListType>()) {
+      c10::impl::GenericList out(lt->getElementType());
+      for (const auto& e : v.toListRef()) out.push_back(retype(e, lt->getElementType()));
+      return out;
+    }
+  }
+  if (v.isTuple()) {
+    if (auto tt = t->cast<c10::TupleType>()) {
+      const auto& src = v.toTupleRef().elements();
+      std::vector<torch::IValue> items;
+      for (size_t i = 0; i < src.size(); ++i)
+        items.push_back(i < tt->elements().size() ? retype(src[i], tt->elements()[i]) : src[i]);
+      return c10::ivalue::Tuple::create(std::move(items));
+    }
+  }
+  if (v.isGenericDict()) {
+    if (auto dt = t->cast<c10::DictType>()) {
+      c10::impl::GenericDict out(dt->getKeyType(), dt->getValueType());
+      for (const auto& kv : v.toGenericDict())
+        out.insert(retype(kv.key(), dt->getKeyType()), retype(kv.value(), dt->getValueType()));
+      return out;
+    }
+  }
+  return v;
+}
+
 int main(int argc, char** argv) {
   if (argc != 4) {
     std::cerr << "usage: " << argv[0] << " MODEL.pt INPUTS.pt OUTPUTS.pt\n";
@@ -35,12 +67,18 @@ int main(int argc, char** argv) {
   }
   torch::NoGradGuard no_grad;
   c10::impl::GenericList outputs(c10::AnyType::get());
+  const auto& params = model.get_method("forward").function().getSchema().arguments();
   for (const auto& item : inputs.toListRef()) {
     std::vector<torch::IValue> args;
-    for (const auto& a : item.toTupleRef().elements()) args.push_back(a);
+    for (const auto& a : item.toTupleRef().elements()) {
+      size_t i = args.size() + 1;  // params[0] is self
+      args.push_back(i < params.size() ? retype(a, params[i].type()) : a);
+    }
     try {
       torch::manual_seed(0);
       outputs.push_back(model.forward(args));
+    } catch (const c10::Error& e) {
+      outputs.push_back(torch::IValue(std::string("error: ") + e.what_without_backtrace()));
     } catch (const std::exception& e) {
       std::string what = e.what();
       outputs.push_back(torch::IValue(std::string("error: ") + what.substr(0, 4000)));
