@@ -81,6 +81,7 @@ class Loop:
         self.tried: set[tuple[str, object]] = set()  # fixes applied or backed out: never again
         self.static_seconds: list[float] = []  # the mypy step's time, per pass
         self.static_notes: tuple[str, ...] = ()
+        self.static_learned: tuple[tuple[tuple[str, str], str], ...] = ()  # carried to the next pass
 
     def script(self, source: str) -> ScriptReport:
         return self.scripter.script(ScriptRequest(
@@ -137,12 +138,13 @@ class Loop:
 
     def static_evidence(self, source: str, report: ScriptReport) -> tuple[Observation, ...]:
         """What mypy infers, for the symbols the probe observed nothing about (one mypy run)."""
-        if not self.options.static:
-            return ()
+        if not self.options.static or report.scripts:
+            return ()  # a pass that scripts takes only signature fixes: mypy would be wasted
         from tsannotate.static import infer, unobserved
 
-        result = infer(self.path, source)
+        result = infer(self.path, source, learned=self.static_learned)
         self.static_seconds.append(result.seconds)
+        self.static_learned = result.learned
         if result.note:
             self.static_notes = (result.note,)
         return unobserved(result.observations, report.observations)

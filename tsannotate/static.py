@@ -60,6 +60,7 @@ class StaticResult:
     observations: tuple[Observation, ...] = ()
     seconds: float = 0.0
     note: str = ""  # why there is no static evidence, when mypy could not run
+    learned: tuple[tuple[tuple[str, str], str], ...] = ()  # annotations the private copy carried
 
 
 def cache_dir() -> str:
@@ -69,28 +70,31 @@ def cache_dir() -> str:
     return os.path.join(base, "tsannotate", f"mypy-{__version__}")
 
 
-def infer(path: str, source: str, cache: str | None = None) -> StaticResult:
+def infer(path: str, source: str, cache: str | None = None,
+          learned: tuple[tuple[tuple[str, str], str], ...] = ()) -> StaticResult:
     """Run mypy over `source` (the text of `path`) and read its inferred types.
 
     mypy takes an unannotated function to return Any and its parameters to be Any, so what
     one build learns (a helper is passed ints at every call site; it returns an int) goes
     into the private copy as annotations and mypy runs again: at most `_MAX_BUILDS` builds,
-    whatever the file's size, and only while the copy gains annotations."""
+    whatever the file's size, and only while the copy gains annotations. `learned` is what
+    the previous pass's step learned (its result's `learned`): later passes start from it
+    and usually need one build."""
     started = time.perf_counter()
     try:
         cache = cache or cache_dir()
-        learned: dict[tuple[str, str], str] = {}
-        observations = _infer(path, private_copy(source), cache)
+        known = dict(learned)
+        observations = _infer(path, private_copy(source, known), cache)
         for _ in range(_MAX_BUILDS - 1):
             more = _learned(source, observations)
-            if more.items() <= learned.items():
+            if more.items() <= known.items():
                 break
-            learned.update(more)
-            observations = _infer(path, private_copy(source, learned), cache)
+            known.update(more)
+            observations = _infer(path, private_copy(source, known), cache)
     except Exception as exc:  # mypy crashed or refused the file: no static evidence, say why
         first = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
         return StaticResult((), time.perf_counter() - started, f"mypy could not analyse the file ({first})")
-    return StaticResult(observations, time.perf_counter() - started)
+    return StaticResult(observations, time.perf_counter() - started, learned=tuple(known.items()))
 
 
 def _learned(source: str, observations: tuple[Observation, ...]) -> dict[tuple[str, str], str]:

@@ -67,8 +67,11 @@ class _Reader:
         self_name = params[0] if cls and params and not static else ""
         extra = [a.arg for a in (node.args.vararg, node.args.kwarg) if a is not None]
         self.functions.append((qualname, node.lineno, node.end_lineno or node.lineno, set(params + extra)))
+        returns_value = False
         for sub in _own_nodes(node):
+            returns_value |= isinstance(sub, (ast.Yield, ast.YieldFrom, ast.Await))
             if isinstance(sub, ast.Return) and sub.value is not None:
+                returns_value = True
                 self.note((qualname, "", Role.RETURN), self.typeof(sub.value))
             self.fill(qualname, sub)
             if (isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name)
@@ -88,6 +91,8 @@ class _Reader:
                   and sub.func.attr == "append" and len(sub.args) == 1
                   and (attr := _self_attr(sub.func.value, self_name)) is not None):
                 self.container((cls, attr, Role.ATTR), "List", [sub.args[0]])
+        if not returns_value:  # no `return value` anywhere (and no yield): it returns None
+            self.note((qualname, "", Role.RETURN), tstypes.NONE)
 
     def container(self, key: Key, kind: str, parts: list[ast.expr], into: dict[Key, list[TSType | None]] | None = None
                   ) -> None:
@@ -194,6 +199,6 @@ def observations(source: str, types: dict[Expression, Type], module: str) -> Ite
         if not qualname or any(t is None for t in seen):
             continue
         text = spell(tstypes.join_all(t for t in seen if t is not None))
-        if text is None or (role is not Role.LOCAL and text == "NoneType"):
+        if text is None or (role in (Role.ARG, Role.ATTR) and text == "NoneType"):
             continue
         yield Observation(qualname, name, role, text, count=len(seen), static=True)
