@@ -40,6 +40,13 @@ class Differs(nn.Module):
         if torch.jit.is_scripting():
             return x.double()
         return x
+
+
+class FrozenBatch(nn.Module):
+    def forward(self, x):
+        if torch.jit.is_scripting():
+            return x[:2]
+        return x
 '''
 
 
@@ -59,7 +66,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 LIBRARY_TESTS = '''
 import pytest
 import torch
-from models import Differs, Good, MaskNone, NeedsFloat
+from models import Differs, FrozenBatch, Good, MaskNone, NeedsFloat
 from tsannotate.testing import assert_scriptable as imported_helper
 
 
@@ -82,16 +89,26 @@ def test_differs():
     assert str(info.value).splitlines()[0] == (
         "scripted Differs differs from eager on input 0 at output: it returns a float64 "
         "tensor of shape [2] where eager returns a float32 tensor of shape [2]")
+
+
+def test_frozen_batch():
+    """Equal on the batch of 2 it was given; a derived batch of 3 shows the frozen shape."""
+    with pytest.raises(AssertionError) as info:
+        imported_helper(FrozenBatch(), [torch.ones(2, 3)])
+    assert str(info.value).splitlines()[0] == (
+        "scripted FrozenBatch differs from eager on input 0 with batch 3 (dim 0: 2 → 3) at output: "
+        "it returns a float32 tensor of shape [2, 3] where eager returns a float32 tensor of shape [3, 3]")
+    imported_helper(FrozenBatch(), [torch.ones(2, 3)], derived=False)
 '''
 
 
 def test_fixture_and_helper_in_a_library_test_suite(models: pytest.Pytester) -> None:
-    """One session (a subprocess costs an `import torch`), four of the library's tests."""
+    """One session (a subprocess costs an `import torch`), five of the library's tests."""
     models.makepyfile(test_lib=LIBRARY_TESTS)
     result = run(models, "-rA")
-    result.assert_outcomes(passed=2, failed=2)
-    result.stdout.fnmatch_lines(["PASSED test_lib.py::test_good", "PASSED test_lib.py::test_differs"],
-                                consecutive=False)
+    result.assert_outcomes(passed=3, failed=2)
+    result.stdout.fnmatch_lines(["PASSED test_lib.py::test_good", "PASSED test_lib.py::test_differs",
+                                 "PASSED test_lib.py::test_frozen_batch"], consecutive=False)
     # a compile error: the compiler's message, the fix tsannotate proposes, and its diff
     result.stdout.fnmatch_lines([
         "E * AssertionError: NeedsFloat does not script",

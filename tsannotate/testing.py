@@ -33,13 +33,16 @@ __all__ = ["assert_scriptable"]
 
 
 def assert_scriptable(model: Any, inputs: Sequence[Any] | None = None, *,
-                      save: bool = True) -> Any:
+                      save: bool = True, derived: bool = True) -> Any:
     """Script `model` and check it equals eager on `inputs`; return the scripted model.
 
     `inputs` is a list of argument tuples (`[(x,), (x, mask)]`); a bare tensor stands for a
-    one-argument call. Raises AssertionError with the diagnostics and the proposed fix.
+    one-argument call. With `derived`, inputs resized to another batch size and another length
+    are checked too (those the eager model accepts), as `tsannotate verify` does. With `save`,
+    the `torch.jit.save`/`load` copy is checked as well. Raises AssertionError with the
+    diagnostics and the fix tsannotate would propose.
     """
-    calls = [a if isinstance(a, tuple) else (a,) for a in (inputs or [])]
+    calls = [(f"input {i}", a if isinstance(a, tuple) else (a,)) for i, a in enumerate(inputs or [])]
     name = _name(model)
     eager = copy.deepcopy(model) if isinstance(model, nn.Module) else model
     try:
@@ -52,9 +55,19 @@ def assert_scriptable(model: Any, inputs: Sequence[Any] | None = None, *,
     signatures = _signatures(model, scripted)
     saved, save_error = _save(scripted) if save else (None, "")
     expected = []
-    for args in calls:
+    for _, args in calls:
         torch.manual_seed(0)
         expected.append(snapshot(eager(*fresh_args(args))))
+    if derived:
+        from tsannotate.worker.variants import derive
+
+        for label, args in derive([args for _, args in calls]):
+            torch.manual_seed(0)
+            try:
+                expected.append(snapshot(eager(*fresh_args(args))))
+            except Exception:
+                continue  # a shape the model does not take: not a scripting question
+            calls.append((label.removeprefix("probe "), args))
     _compare("scripted", scripted, calls, expected, model, signatures)
     if save_error:
         raise AssertionError(_message(f"{name} scripts, but torch.jit.save fails: {save_error}",
@@ -76,10 +89,10 @@ def _save(scripted: Any) -> tuple[bytes | None, str]:
     return buffer.getvalue(), ""
 
 
-def _compare(stage: str, compiled: Any, calls: list[tuple[Any, ...]], expected: list[Any],
-             model: Any, signatures: list[CompiledSignature]) -> None:
+def _compare(stage: str, compiled: Any, calls: list[tuple[str, tuple[Any, ...]]],
+             expected: list[Any], model: Any, signatures: list[CompiledSignature]) -> None:
     name = _name(model)
-    for i, (args, want) in enumerate(zip(calls, expected)):
+    for (label, args), want in zip(calls, expected):
         torch.manual_seed(0)
         try:
             got = compiled(*fresh_args(args))
@@ -87,13 +100,13 @@ def _compare(stage: str, compiled: Any, calls: list[tuple[Any, ...]], expected: 
             from tsannotate.jit_messages import parse_call_error
 
             d = parse_call_error(str(exc), name)
-            raise AssertionError(_message(f"{stage} {name} raises on input {i}: {d.message}",
+            raise AssertionError(_message(f"{stage} {name} raises on {label}: {d.message}",
                                           model, [d], signatures)) from None
         diff = mismatch(want, got)
         if diff is not None:
             where, got_text, expected_text = diff
             raise AssertionError(_message(
-                f"{stage} {name} differs from eager on input {i} at {where}: it returns "
+                f"{stage} {name} differs from eager on {label} at {where}: it returns "
                 f"{got_text} where eager returns {expected_text}", model, [], signatures))
 
 
