@@ -140,6 +140,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "item_as_int": case(K.UNKNOWN, None, (), (C + "ItemAsInt", "range(n)")),
     "call_ignored_returns_int": case(K.CALL_FAILED, None, (), (C + "IgnoredReturnsInt", "self.count(x)"), function="forward"),
     "call_set_constructor": case(K.CALL_FAILED, None, (), (C + "SetConstructor", "set()"), function="forward"),
+    "constant_reassigned": case(K.UNKNOWN, "k", (), (C + "ConstantReassigned", "self.k = 3")),
 }
 
 MESSAGES = {

@@ -275,3 +275,16 @@ def test_helper_called_only_under_a_flag_makes_the_flag_final_instead_of_ignorin
     fixes = plan(d, text=text)
     assert [f.code for f in fixes if f.edit is not None] == ["TS007"]
     assert "which is called only in a branch on `self.use_norm`" in fixes[0].reason
+
+
+@pytest.mark.parametrize(("d", "says"), [
+    pytest.param(Diagnostic(K.UNKNOWN, "Tried to set nonexistent attribute: head", Location(PATH, 40), symbol="head",
+                            function="Net.forward"), "cannot assign to it", id="reassigned-constant"),
+    pytest.param(Diagnostic(K.ATTRIBUTE_CONVERSION, "'dict' object in attribute 'Net.head' is not a valid constant.",
+                            None, symbol="head", owner="Net"), "its value cannot be a constant", id="invalid-constant"),
+])
+def test_names_in_constants_that_cannot_be_constants_get_advice(d: Diagnostic, says: str) -> None:
+    text = MODEL.replace("    SCALE = 2.5\n", "    SCALE = 2.5\n    __constants__ = [\"head\"]\n")
+    [fix] = [f for f in plan(d, text=text) if f.code == "TS007"]
+    assert fix.edit is None and fix.safety is Safety.DISPLAY_ONLY
+    assert fix.title == "`head` of Net cannot be a constant" and says in fix.reason

@@ -248,6 +248,7 @@ _RULES: tuple[tuple[re.Pattern[str], Rule], ...] = tuple((re.compile(p, re.M), r
     (r"cannot call a value of type 'NoneType':?", _call_none),
     (r"python value of type '\w+' cannot be used as a value.*", _generic(K.UNSUPPORTED)),
     (r"^Failed to get source for .*", _generic(K.UNSUPPORTED)),
+    (r"Tried to set nonexistent attribute: (?P<name>\w+)\.", _generic(K.UNKNOWN, "name")),
 ))
 
 

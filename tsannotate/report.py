@@ -121,9 +121,14 @@ def remaining_lines(outcome: Outcome, written: bool) -> list[str]:
     file's when it was written, else the original file's (the proposal exists nowhere)."""
     mapper = (lambda line: line) if written else to_original(outcome.original, outcome.final)
     out = []
+    advised = {(f.location.line, f.location.column) for f in outcome.advice if f.location}
+    in_original = to_original(outcome.original, outcome.final)  # advice cites the user's lines
     for d in outcome.remaining:
+        where_then = relocate(d.location, outcome.path, in_original)
         d = replace(d, location=relocate(d.location, outcome.path, mapper))
-        out.append(f"{diagnostic_line(d)}\n    no automatic fix: {_why_unfixed(d)}")
+        why = ("it needs a change to the code: see the advice below"
+               if where_then and (where_then.line, where_then.column) in advised else _why_unfixed(d))
+        out.append(f"{diagnostic_line(d)}\n    no automatic fix: {why}")
     return out
 
 

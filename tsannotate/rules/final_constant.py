@@ -48,6 +48,10 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
     source = evidence.source
     for diag in evidence.diagnostics:
         func = function_of(diag, source)
+        misused = _misused_constant(diag, source, func)
+        if misused is not None:
+            yield misused
+            continue
         found = _constant_needed(diag, source, func, evidence)
         if found is None:
             continue
@@ -86,6 +90,27 @@ def _constant_needed(diag: Diagnostic, source: SourceIndex, func: FunctionFacts 
                 f"{diag.message}, {where} on `self.{flag}`; a Final flag is a constant, and "
                 "TorchScript does not compile the branch a constant rules out")
     return None
+
+
+def _misused_constant(diag: Diagnostic, source: SourceIndex, func: FunctionFacts | None) -> Fix | None:
+    """A name already in `__constants__` (or Final) that is reassigned, or holds what no constant can."""
+    owner = diag.owner or (func.class_name if func else None)
+    cls = source.cls(owner) if owner else None
+    attr = diag.symbol or ""
+    if cls is None or not (attr in cls.constants or "Final" in (cls.annotation(attr) or "")):
+        return None
+    how = "listed in `__constants__`" if attr in cls.constants else "annotated Final"
+    if diag.message.startswith("Tried to set nonexistent attribute"):
+        todo = (f"`{attr}` is {how}, so TorchScript treats it as a constant and cannot assign to it: stop "
+                f"reassigning it outside `__init__`, or make it a plain attribute (drop it from "
+                f"`__constants__` / drop Final)")
+    elif "is not a valid constant" in diag.message:
+        todo = (f"`{attr}` is {how}, but its value cannot be a constant (only bool, int, float, str, None, "
+                f"devices, dtypes and tuples of them): make it a plain attribute (drop it from `__constants__`)")
+    else:
+        return None
+    return Fix(CODE, f"`{attr}` of {cls.name} cannot be a constant", f"{todo} — the compiler said: {diag.message}",
+               None, safety=Safety.DISPLAY_ONLY, location=diag.location)
 
 
 def _final(source: SourceIndex, cls: ClassFacts, attr: str, t: TSType, why: str, diag: Diagnostic) -> Iterator[Fix]:
