@@ -16,7 +16,8 @@ MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 TORCH_ALLOWED = {"worker/main.py", "worker/loader.py", "worker/jit.py", "worker/compare.py",
                  "worker/targets.py", "worker/__main__.py", "worker/signatures.py",
                  "worker/recorder.py", "worker/runtime_types.py", "worker/verify.py",
-                 "worker/variants.py", "worker/cpp.py", "testing.py", "pytest_plugin.py"}
+                 "worker/variants.py", "worker/cpp.py", "worker/tracing.py",
+                 "worker/python_calls.py", "testing.py", "pytest_plugin.py"}
 LIBCST_ALLOWED = {"source.py", "source_values.py", "source_flow.py", "rewrite.py", "rewrite_edits.py",
                   "rewrite_refactors.py"}
 

@@ -14,14 +14,11 @@ import copy
 import io
 import os
 import re
-import sys
 import time
 import traceback
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from types import FrameType
 from typing import Any
 
 import torch
@@ -32,21 +29,19 @@ from tsannotate.records import (
     Hazard,
     LoadError,
     LoadFailure,
-    Location,
     PythonCall,
     ScriptRequest,
     VerifyReport,
     VerifyRequest,
 )
-from tsannotate.worker import hazards
+from tsannotate.worker import hazards, tracing
 from tsannotate.worker.compare import fresh_args, mismatch, snapshot
 from tsannotate.worker.errors import LoadFailed, describe
 from tsannotate.worker.loader import Loaded, loading
+from tsannotate.worker.python_calls import python_calls
 from tsannotate.worker.targets import Target, find_targets
 from tsannotate.worker.variants import derive
 
-_RANGE = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
-_TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
 
 
 @dataclass
@@ -162,7 +157,7 @@ class _Verifier:
             self.check("scripted", "", False, _compile_message(self.loaded, exc, target.name))
             self.eager_only(eager)
             return
-        self.out.calls.extend(_python_calls(scripted, target.obj))
+        self.out.calls.extend(python_calls(scripted, target.obj))
         saved, loaded = self.round_trip(scripted)
         if not target.inputs:
             self.check("scripted", "", True)
@@ -188,7 +183,7 @@ class _Verifier:
             if self.baseline is not None and n < len(self.baseline):
                 self.compare_baseline(label, self.baseline[n], expected)
             for stage, model in models:
-                if stage == "traced" and _shape_of_call(args) != _shape_of_call(target.inputs[0]):
+                if stage == "traced" and not tracing.same_call(args, target.inputs[0]):
                     untraceable.append(label.removeprefix("probe "))
                     continue
                 self.compare(stage, label, expected, lambda m=model: m(*fresh_args(args)))
@@ -225,7 +220,7 @@ class _Verifier:
             self.check(stage, label, False, f"{stage} raises {_call_error(self.loaded, exc)}")
             return
         if stage == "traced":  # a trace returns a traced `x.shape[0]` as a 0-dim tensor
-            got = _numbers_from_tensors(expected, got)
+            got = tracing.numbers_from_tensors(expected, got)
         self.report_diff(stage, label, mismatch(expected, got))
 
     def report_diff(self, stage: str, label: str, diff: tuple[str, str, str] | None) -> None:
@@ -270,28 +265,12 @@ class _Verifier:
     # ------------------------------------------------------------------ tracing
 
     def trace(self, model: Any, args: tuple[Any, ...]) -> Any:
-        path = self.loaded.path
-
-        def tracer(frame: FrameType, event: str, arg: object) -> Any:
-            if frame.f_code.co_filename == path:
-                self.lines.add((path, frame.f_lineno))
-                return tracer
+        try:
+            traced, self.lines, self.warned = tracing.trace(model, fresh_args(args), self.loaded.path)
+        except Exception as exc:
+            self.check("traced", "", False,
+                       f"torch.jit.trace fails on probe input 0: {_first_line(self.loaded, exc)}")
             return None
-
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            previous = sys.gettrace()
-            sys.settrace(tracer)
-            try:
-                traced = torch.jit.trace(  # type: ignore[no-untyped-call]
-                    model, fresh_args(args), check_trace=False, strict=False)
-            except Exception as exc:
-                self.check("traced", "", False,
-                           f"torch.jit.trace fails on probe input 0: {_first_line(self.loaded, exc)}")
-                return None
-            finally:
-                sys.settrace(previous)
-        self.warned = hazards.from_warnings(caught, _TORCH_DIR)
         return traced
 
     def find_hazards(self) -> None:
@@ -332,63 +311,6 @@ def _copy(obj: Any) -> Any:
         return copy.deepcopy(obj)
     except Exception:
         return obj
-
-
-def _shape_of_call(args: tuple[Any, ...]) -> object:
-    """What a trace fixes about its arguments: how many, which are tensors, the other values."""
-    def one(v: Any) -> object:
-        if isinstance(v, torch.Tensor):
-            return "tensor"
-        if isinstance(v, (tuple, list)):
-            return tuple(one(x) for x in v)
-        if isinstance(v, dict):
-            return tuple((k, one(x)) for k, x in v.items())
-        return repr(v)
-    return one(args)
-
-
-def _numbers_from_tensors(expected: Any, got: Any) -> Any:
-    """`got` with 0-dim tensors turned into numbers where eager returned a number."""
-    if isinstance(got, torch.Tensor) and got.dim() == 0 and type(expected) in (int, float, bool):
-        return type(expected)(got.item())
-    if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)) and len(expected) == len(got):
-        return type(got)(_numbers_from_tensors(e, g) for e, g in zip(expected, got))
-    if isinstance(expected, dict) and isinstance(got, dict):
-        return {k: _numbers_from_tensors(expected.get(k), v) for k, v in got.items()}
-    return got
-
-
-def _python_calls(scripted: Any, root: Any) -> list[PythonCall]:
-    """Every `prim::PythonOp` reachable from the scripted model's methods."""
-    graphs = []
-    if isinstance(scripted, torch.jit.ScriptModule):
-        graphs = [scripted._c._get_method(name).graph for name in scripted._c._method_names()]
-    elif hasattr(scripted, "graph"):
-        graphs = [scripted.graph]
-    owners: dict[str, str] = {}
-    for module in (root.modules() if isinstance(root, nn.Module) else ()):
-        for cls in type(module).__mro__:
-            for name in vars(cls):
-                owners.setdefault(name, cls.__name__)
-    calls: list[PythonCall] = []
-    for graph in graphs:
-        graph = graph.copy()
-        torch._C._jit_pass_inline(graph)
-        for node in _nodes(graph.block()):
-            if node.kind() != "prim::PythonOp":
-                continue
-            name = node.pyname()
-            match = _RANGE.search(str(node.sourceRange()))
-            where = Location(match["path"], int(match["line"])) if match else None
-            calls.append(PythonCall(f"{owners[name]}.{name}" if name in owners else name, where))
-    return calls
-
-
-def _nodes(block: Any) -> Iterator[Any]:
-    for node in block.nodes():
-        yield node
-        for inner in node.blocks():
-            yield from _nodes(inner)
 
 
 def _compile_message(loaded: Loaded, exc: BaseException, target: str) -> str:
