@@ -275,3 +275,20 @@ def test_without_a_probe_nothing_is_compared(worker: Worker, tmp_path: Path) -> 
     """)
     assert report.ok and not report.compared
     assert any(n.startswith("no probe inputs") for n in report.notes)
+
+
+def test_script_if_tracing_cures_the_len_hazard(worker: Worker, tmp_path: Path) -> None:
+    """The hint's remedy works: under @torch.jit.script_if_tracing `len(x)` stays dynamic."""
+    report = verify(worker, tmp_path, """
+        import torch
+
+        @torch.jit.script_if_tracing
+        def f(x):
+            return torch.arange(len(x))
+
+        def probe():
+            return f, [(torch.ones(1),)]
+    """, trace=True)
+    assert report.ok and report.hazards == ()
+    assert [c.input for c in report.checks if c.stage == "traced"] == [
+        "probe input 0", "probe input 0 with batch 2 (dim 0: 1 → 2)"]
