@@ -151,7 +151,7 @@ def test_static_argument_fix() -> None:
         Observation("helper", "b", Role.ARG, "float", count=2, static=True),))
     (fix,) = rules.plan(evidence)
     assert isinstance(fix.edit, AnnotateParam) and fix.edit.annotation.text == "float"
-    assert "mypy infers `b` is passed float (at 2 call sites in this file)" in fix.reason
+    assert "mypy infers `b` is passed float at the 2 call sites of helper in this file" in fix.reason
 
 
 def test_mypy_trouble_is_a_note_not_a_crash(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -133,10 +133,12 @@ def evidence_of(obs: Observation) -> Source:
 def saw(obs: Observation, t: TSType) -> str:
     """The evidence line of a fix from the probe (or, for a static observation, from mypy)."""
     if obs.static:
-        what = {"arg": f"`{obs.name}` is passed {t} (at {obs.count} call site{'s' if obs.count != 1 else ''} "
-                       f"in this file)", "local": f"local `{obs.name}` as {t}",
-                "attr": f"attribute `{obs.name}` as {t}", "return": f"it returns {t}"}[obs.role.value]
-        return f"mypy infers {what} in {obs.qualname}; no runtime value was seen"
+        sites = f"{obs.count} call site{'s' if obs.count != 1 else ''}"
+        what = {"arg": f"`{obs.name}` is passed {t} at the {sites} of {obs.qualname} in this file",
+                "local": f"local `{obs.name}` as {t} in {obs.qualname}",
+                "attr": f"attribute `{obs.name}` of {obs.qualname} as {t}",
+                "return": f"{obs.qualname} returns {t}"}[obs.role.value]
+        return f"mypy infers {what}; no runtime value was seen"
     calls = f"{obs.count} value{'s' if obs.count != 1 else ''}"
     what = {"arg": f"passed `{obs.name}`", "local": f"left local `{obs.name}`",
             "attr": f"left attribute `{obs.name}`", "return": "returned"}[obs.role.value]
