@@ -126,7 +126,7 @@ def remaining_lines(outcome: Outcome, written: bool) -> list[str]:
     for d in outcome.remaining:
         where_then = relocate(d.location, outcome.path, in_original)
         d = replace(d, location=relocate(d.location, outcome.path, mapper))
-        why = ("it needs a change to the code: see the advice below"
+        why = ("it needs a refactor: see the advice below"
                if where_then and (where_then.line, where_then.column) in advised else _why_unfixed(d))
         out.append(f"{diagnostic_line(d)}\n    no automatic fix: {why}")
     return out
