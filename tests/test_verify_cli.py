@@ -145,8 +145,9 @@ def test_fix_apply_does_not_write_what_does_not_verify(runner: CliRunner, tmp_pa
     assert path.read_bytes() == before
     assert "+    def forward(self, x, mask: Optional[torch.Tensor] = None):" in result.stdout
     lines = result.stderr.splitlines()
-    assert lines[-1] == (f"error: not written: the fixed {path} does not verify against the eager "
-                         "model (4 failed checks, first above)")
+    assert lines[-1] == ("error: not written: it scripts, but does not verify against the eager model "
+                         "(4 failed checks, first above)")
+    assert not any("run with --apply" in line for line in lines)  # it was run with --apply
     assert any("differs from eager on probe input 0 with batch 3" in line for line in lines)
 
 

@@ -97,7 +97,7 @@ def fix(
     if format is Format.json:
         typer.echo(report.to_json(outcome, written))
     else:
-        _print_fix(outcome, written)
+        _print_fix(outcome, written, summary=not refused)  # a refusal ends with its own line
     for line in refused:
         _err(line)
     raise typer.Exit(EXIT_CHANGES if refused else _fix_exit_code(outcome, written))
@@ -237,9 +237,11 @@ def _refusal(outcome: Outcome, gate: list[VerifyReport]) -> list[str]:
         c.stage == "saved" and "Python function call" in c.message and needs_python(outcome))]
     if not blocking:
         return []
+    n = len(blocking)
+    why = ("the fixes change what the eager model computes" if any(c.stage == "eager" for c in blocking)
+           else "it scripts, but does not verify against the eager model")
     return ([verify_report.failure_line(shown, c) for c in blocking]
-            + [f"error: not written: the fixed {shown} does not verify against the eager model "
-               f"({len(blocking)} failed check{'s' if len(blocking) != 1 else ''}, first above)"])
+            + [f"error: not written: {why} ({n} failed check{'s' if n != 1 else ''}, first above)"])
 
 
 def _options(path: Path, probe: str | None, timeout: float | None, max_passes: int | None,
@@ -300,7 +302,7 @@ def _guarded(work: Callable[[], T]) -> T:
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
-def _print_fix(outcome: Outcome, written: bool) -> None:
+def _print_fix(outcome: Outcome, written: bool, summary: bool = True) -> None:
     if outcome.changed:
         typer.echo(report.unified_diff(outcome), nl=False)
     for line in report.explain(outcome):
@@ -312,7 +314,8 @@ def _print_fix(outcome: Outcome, written: bool) -> None:
             _err(line)
     for line in report.decisions(outcome, written):
         _err(line)
-    _err(report.summary(outcome, written))
+    if summary:
+        _err(report.summary(outcome, written))
 
 
 def _fix_exit_code(outcome: Outcome, written: bool) -> int:
