@@ -179,7 +179,7 @@ def verify(
         "--cpp", help="Also run the saved model from C++ (a small runner, built once and cached).")] = False,
     format: FormatOpt = Format.text,
 ) -> None:
-    """Check the scripted model (and its saved/loaded copy) computes what the eager model does."""
+    """Check that the scripted model, and its saved-and-loaded copy, compute what the eager model does."""
     from tsannotate import verify_report
 
     options = _options(path, probe, timeout, max_passes=0)
