@@ -130,7 +130,7 @@ def _final(source: SourceIndex, cls: ClassFacts, attr: str, t: TSType, why: str,
 def _cannot(cls: ClassFacts, attr: str, where: AttributeAssignment, diag: Diagnostic) -> Fix:
     return Fix(CODE, f"`{attr}` of {cls.name} cannot be Final",
                f"{diag.message}; TorchScript needs `{attr}` as a constant, but {where.function} reassigns it "
-               f"(line {where.line}) and a constant is fixed when the model is scripted: set it only in "
+               f"(at the line shown) and a constant is fixed when the model is scripted: set it only in "
                f"`__init__`, or branch on something TorchScript can type",
                None, safety=Safety.DISPLAY_ONLY, location=Location(diag.location.path if diag.location else "",
                                                                    where.line))
