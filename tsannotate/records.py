@@ -325,6 +325,27 @@ class ImportStyle:
 
 
 @dataclass(frozen=True)
+class Branch:
+    """An `if` statement inside a function: its test's source text and the lines of its body
+    (`first_line`..`body_last_line`) and of the whole statement, `else` included."""
+
+    function: str
+    test: str  # "self.use_norm", "not torch.jit.is_scripting()"
+    first_line: int
+    body_last_line: int
+    last_line: int
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call inside a function: `callee` is the called expression's text ("self.aux", "helper")."""
+
+    function: str
+    callee: str
+    line: int
+
+
+@dataclass(frozen=True)
 class SourceIndex:
     path: str
     functions: tuple[FunctionFacts, ...] = ()
@@ -396,27 +417,6 @@ class AnnotateLocal:
     function: str
     name: str
     annotation: Annotation
-
-
-@dataclass(frozen=True)
-class Branch:
-    """An `if` statement inside a function: its test's source text and the lines of its body
-    (`first_line`..`body_last_line`) and of the whole statement, `else` included."""
-
-    function: str
-    test: str  # "self.use_norm", "not torch.jit.is_scripting()"
-    first_line: int
-    body_last_line: int
-    last_line: int
-
-
-@dataclass(frozen=True)
-class CallSite:
-    """A call inside a function: `callee` is the called expression's text ("self.aux", "helper")."""
-
-    function: str
-    callee: str
-    line: int
 
 
 @dataclass(frozen=True)
