@@ -169,3 +169,23 @@ def test_static_does_not_import_torch(tmp_path: object) -> None:
             f"r = static.infer('{tmp_path}/model.py', 'import torch\\nx = torch.zeros(2)\\n'); "
             "assert r.note == '', r.note; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_probe_inputs_are_read_not_run(tmp_path: object) -> None:
+    """`--no-probe` does not run `probe()`, but its `return model, [(x, 3), (x, None)]` is
+    code mypy can read: each input tuple is a call of the model's forward."""
+    seen = inferred('''
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            def forward(self, x, limit=None, dims=None):
+                return x
+
+        def probe():
+            x = torch.randn(2, 3)
+            return Net(), [(x, 3, [0, 1]), (x, None, [1, 0]), (x,)]
+        ''', tmp_path)
+    assert seen[("Net.forward", "limit", "arg")] == "Optional[int]"
+    assert seen[("Net.forward", "dims", "arg")] == "List[int]"
+    assert seen[("Net.forward", "x", "arg")] == "Tensor"

@@ -14,6 +14,7 @@ from typing import Protocol
 from tsannotate import rules
 from tsannotate.lines import relocate, to_original
 from tsannotate.records import (
+    AnnotateParam,
     Diagnostic,
     Evidence,
     Fix,
@@ -73,6 +74,16 @@ def _worse(new: ScriptReport, old: ScriptReport) -> bool:
     return {_key(d) for d in new.diagnostics} == {_key(d) for d in old.diagnostics}
 
 
+def _static_param_mismatch(fix: Fix, report: ScriptReport) -> bool:
+    """A static parameter type for a parameter that compiled as a plain Tensor, when no probe
+    ran: the compiled model would fail when called the way the file calls it."""
+    edit = fix.edit
+    if fix.evidence is not Source.STATIC or report.observations or not isinstance(edit, AnnotateParam):
+        return False
+    compiled = {(s.qualname, p.name): p.type for s in report.signatures for p in s.params}
+    return compiled.get((edit.function, edit.param)) == "Tensor"  # rules never propose a plain Tensor
+
+
 class Loop:
     def __init__(self, path: str, scripter: Scripter, options: Options) -> None:
         self.path = path
@@ -109,7 +120,10 @@ class Loop:
             if report.scripts:
                 # It compiles (and calls correctly on the probe inputs); what is left are the
                 # latent bugs the compiled signatures show, e.g. `mask=None` typed as a Tensor.
-                proposals = tuple(f for f in proposals if f.evidence is Source.SIGNATURE)
+                # Without a probe, also a parameter compiled as a Tensor that the file's own calls
+                # (the probe's inputs, read by mypy) pass as something else.
+                proposals = tuple(f for f in proposals if f.evidence is Source.SIGNATURE
+                                  or _static_param_mismatch(f, report))
             candidates = [f for f in proposals if f.edit is not None and f.key not in self.tried
                           and not (self.options.annotations_only and f.safety is Safety.NEEDS_DECISION)]
             candidates = [f for f in candidates if self.accept(f, current)]
@@ -138,8 +152,8 @@ class Loop:
 
     def static_evidence(self, source: str, report: ScriptReport) -> tuple[Observation, ...]:
         """What mypy infers, for the symbols the probe observed nothing about (one mypy run)."""
-        if not self.options.static or report.scripts:
-            return ()  # a pass that scripts takes only signature fixes: mypy would be wasted
+        if not self.options.static or (report.scripts and report.observations):
+            return ()  # it scripts and matched eager on the probe's inputs: nothing to learn
         from tsannotate.static import infer, unobserved
 
         result = infer(self.path, source, learned=self.static_learned)

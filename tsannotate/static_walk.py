@@ -58,7 +58,30 @@ class _Reader:
                 for item in top.body:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         self.function(item, f"{top.name}.{item.name}", top.name)
+            if isinstance(top, ast.FunctionDef) and top.name == "probe":
+                self.probe_inputs(top)
         self.locals_and_calls()
+
+    def probe_inputs(self, probe: ast.FunctionDef) -> None:
+        """`return model, [(x, 2.0), (x, None)]` in the file's `probe()`, read without running it:
+        each input tuple is a call of the model's forward (or of the function) with those types."""
+        for sub in _own_nodes(probe):
+            if not (isinstance(sub, ast.Return) and isinstance(sub.value, ast.Tuple) and len(sub.value.elts) == 2):
+                continue
+            target, inputs = sub.value.elts
+            if not isinstance(inputs, (ast.List, ast.Tuple)):
+                continue
+            called = get_proper_type(self.by_span.get(_span(target)))
+            found = self.method(called.type, "forward") if isinstance(called, Instance) else None
+            if found is None:
+                continue
+            qualname, func, _ = found
+            params = [a.variable.name for a in func.arguments][1:]
+            for args in inputs.elts:
+                if not isinstance(args, ast.Tuple) or any(isinstance(a, ast.Starred) for a in args.elts):
+                    continue
+                for param, arg in zip(params, args.elts):
+                    self.note((qualname, param, Role.ARG), self.typeof(arg))
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, cls: str) -> None:
         params = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
