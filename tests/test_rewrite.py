@@ -877,15 +877,6 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     ],
     "static_list_checked_before_filled": [AnnotateEmpty("DistinctTokens.forward", "seen", ann("List[int]", LIST))],
     "static_training_only_branch": [AnnotateAttribute("ActivationStats", "history", ann("List[float]", LIST))],
-    "static_optional_local_list": [AnnotateLocal("ChangePoints.forward", "changes", ann(
-        "Optional[List[int]]", LIST, OPTIONAL))],
-    "static_dict_key_from_helper": [
-        AnnotateParam("bucket_of", "length", ann("int")),
-        AnnotateParam("bucket_of", "width", ann("int")),
-        AnnotateEmpty("LengthHistogram.forward", "counts", ann("Dict[int, int]", DICT)),
-    ],
-    "static_list_checked_before_filled": [AnnotateEmpty("DistinctTokens.forward", "seen", ann("List[int]", LIST))],
-    "static_training_only_branch": [AnnotateAttribute("ActivationStats", "history", ann("List[float]", LIST))],
     "final_flag_none_submodule": [AnnotateAttribute("ClassifierHead", "use_norm", ann("Final[bool]", FINAL))],
     "final_module_list_index": [AnnotateAttribute("MultiExit", "exit_at", ann("Final[int]", FINAL))],
     "final_module_dict_key": [AnnotateAttribute("TaskModel", "task", ann("Final[str]", FINAL))],

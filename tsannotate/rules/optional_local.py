@@ -34,7 +34,6 @@ from tsannotate.rules._common import (
     observed_type,
     saw,
     evidence_of,
-    evidence_of,
     value_beside_none,
     without_none,
 )
