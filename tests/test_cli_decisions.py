@@ -122,7 +122,18 @@ def test_json_lists_decorated_methods_and_advice(runner: CliRunner, tmp_path: Pa
     data = json.loads(result.stdout)
     assert data["needs_python"] is True
     assert data["decorated"] == [{"function": "JitteredEncoder.noise_scale", "decorator": "torch.jit.ignore",
-                                  "needs_python": True}]
+                                  "needs_python": True, "added": True}]
     assert [(a["code"], a["title"], a["line"]) for a in data["advice"]] == [
         ("TS020", "refactor: a Python library call", 17)]
     assert [f["safety"] for f in data["fixes"]] == ["needs-decision"]
+
+
+def test_methods_the_file_already_leaves_out_are_listed(runner: CliRunner, tmp_path: Path) -> None:
+    path = _case(tmp_path, "ignore_random_helper")
+    path.write_text(path.read_text().replace("    def forward(self, x):", "    @torch.jit.unused\n    def debug_view(self, x):\n"
+                                             "        return x\n\n    def forward(self, x):"))
+    result = runner.invoke(app, ["fix", str(path)])
+    lines = [line.strip() for line in result.stderr.splitlines()]
+    assert "JitteredEncoder.debug_view  @torch.jit.unused (already in the file): compiled as a stub that raises " \
+           "if reached; no Python needed" in lines
+    assert "methods left out of compilation: the scripted model needs Python (1 ignored method)" in lines

@@ -84,6 +84,15 @@ def _static_param_mismatch(fix: Fix, report: ScriptReport) -> bool:
     return compiled.get((edit.function, edit.param)) == "Tensor"  # rules never propose a plain Tensor
 
 
+def _uncompiled(path: str, source: str) -> tuple[tuple[str, str], ...]:
+    """The functions the final source leaves out of compilation: @torch.jit.ignore / @torch.jit.unused."""
+    found: list[tuple[str, str]] = []
+    for f in index_source(path, source).functions:
+        modifiers = [d.split("(")[0].rsplit(".", 1)[-1] for d in f.decorators if "jit." in d]
+        found.extend((f.qualname, m) for m in modifiers if m in ("ignore", "unused"))
+    return tuple(found)
+
+
 class Loop:
     def __init__(self, path: str, scripter: Scripter, options: Options) -> None:
         self.path = path
@@ -142,7 +151,7 @@ class Loop:
         return Outcome(
             path=self.path, original=original, final=current, scripts=report.scripts,
             passes=tuple(passes), remaining=report.diagnostics,
-            advice=tuple(advice.values()), targets=report.targets,
+            advice=tuple(advice.values()), targets=report.targets, uncompiled=_uncompiled(self.path, current),
             notes=report.notes + self.static_notes, seconds=time.perf_counter() - started)
 
     def propose(self, source: str, report: ScriptReport) -> tuple[Fix, ...]:

@@ -536,6 +536,7 @@ class Outcome:
     passes: tuple[PassRecord, ...] = ()
     remaining: tuple[Diagnostic, ...] = ()  # what still fails, after the last pass
     advice: tuple[Fix, ...] = ()  # display-only fixes
+    uncompiled: tuple[tuple[str, str], ...] = ()  # (qualname, "ignore"/"unused") in the final source
     targets: tuple[TargetResult, ...] = ()
     load_error: LoadError | None = None
     notes: tuple[str, ...] = ()

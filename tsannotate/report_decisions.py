@@ -18,6 +18,7 @@ class DecoratedMethod:
     function: str
     decorator: str  # "ignore" / "unused"
     location: Location | None
+    added: bool = True  # by a fix of this run (else: already in the file)
 
     @property
     def needs_python(self) -> bool:
@@ -31,11 +32,14 @@ class DecoratedMethod:
 
 
 def decorated(outcome: Outcome) -> list[DecoratedMethod]:
-    """Every method a fix of this run decorated with @torch.jit.ignore / @torch.jit.unused."""
+    """Every method left out of compilation: decorated by a fix of this run, then those the file
+    already had (@torch.jit.ignore / @torch.jit.unused)."""
     out = []
     for fix in outcome.fixes:
         if isinstance(fix.edit, Decorate):
             out.append(DecoratedMethod(fix.edit.function, fix.edit.decorator.rsplit(".", 1)[-1], fix.location))
+    added = {m.function for m in out}
+    out.extend(DecoratedMethod(name, how, None, added=False) for name, how in outcome.uncompiled if name not in added)
     return out
 
 
@@ -65,7 +69,8 @@ def decision_lines(outcome: Outcome, written: bool, where: Any) -> list[str]:
                    if needs else "the scripted model runs without Python")
         lines.append(f"methods left out of compilation: {verdict}")
         for m in methods:
-            lines.append(f"    {m.function}  @torch.jit.{m.decorator}: {m.consequence}")
+            already = "" if m.added else " (already in the file)"
+            lines.append(f"    {m.function}  @torch.jit.{m.decorator}{already}: {m.consequence}")
     return lines
 
 
@@ -75,7 +80,7 @@ def decisions_json(outcome: Outcome) -> dict[str, Any]:
         "advice": [{"code": f.code, "title": f.title, "reason": f.reason, "safety": f.safety.value,
                     "line": f.location.line if f.location else None} for f in outcome.advice],
         "decorated": [{"function": m.function, "decorator": f"torch.jit.{m.decorator}",
-                       "needs_python": m.needs_python} for m in methods],
+                       "needs_python": m.needs_python, "added": m.added} for m in methods],
         "needs_python": any(m.needs_python for m in methods),
     }
 
