@@ -289,3 +289,10 @@ def test_names_in_constants_that_cannot_be_constants_get_advice(d: Diagnostic, s
     [fix] = [f for f in plan(d, text=text) if f.code == "TS007"]
     assert fix.edit is None and fix.safety is Safety.DISPLAY_ONLY
     assert fix.title == "`head` of Net cannot be a constant" and says in fix.reason
+
+
+def test_helper_under_a_flag_on_by_default_is_still_ignored() -> None:
+    text = MODEL.replace("        if self.training:\n            x = self.augment(x)\n",
+                         "        if self.use_norm:\n            x = self.augment(x)\n").replace("use_norm=False", "use_norm=True")
+    d = Diagnostic(K.UNSUPPORTED, "try blocks aren't supported", Location(PATH, line_of("        try:", text)))
+    assert sorted(f.code for f in plan(d, text=text) if f.edit is not None) == ["TS007", "TS008"]

@@ -54,3 +54,13 @@ def is_bool(class_name: str, attr: str, evidence: Evidence) -> bool:
                 param.default_kind is ValueKind.BOOL or param.annotation == "bool")):
             return True
     return False
+
+
+def off_by_default(source: SourceIndex, class_name: str, attr: str) -> bool:
+    """`__init__` sets the flag to False, or to a parameter that defaults to False."""
+    init = source.function(f"{class_name}.__init__")
+    values = [a.value_text.strip() for a in source.attributes if a.class_name == class_name and a.attr == attr]
+    if len(values) != 1:
+        return False
+    param = init.param(values[0]) if init else None
+    return values[0] == "False" or (param is not None and (param.default or "").strip() == "False")

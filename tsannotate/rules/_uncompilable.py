@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from tsannotate.records import CallSite, Diagnostic, DiagnosticKind, Evidence, FunctionFacts, Location, SourceIndex
 from tsannotate.rules._common import compiled_functions, function_of
-from tsannotate.rules._flags import common_flag, constant_flag
+from tsannotate.rules._flags import common_flag, constant_flag, off_by_default
 
 # `if self.training:` / `if not torch.jit.is_scripting():` — branches a deployed model never takes
 _UNCOMPILED_BRANCH = re.compile(r"^(?:self\.training|not\s+(?:\w+\.)*jit\.is_scripting\(\))$")
@@ -57,7 +57,9 @@ def uncompilable(evidence: Evidence) -> list[Uncompilable]:
 
 def _left_to_a_flag(evidence: Evidence, class_name: str, callers: tuple[CallSite, ...]) -> bool:
     flag = common_flag(evidence, class_name, [(c.function, c.line) for c in callers])
-    return flag is not None and constant_flag(evidence.source, class_name, flag)
+    # a flag that is off by default: Final rules its branch out (a flag on by default still needs the helper)
+    return flag is not None and constant_flag(evidence.source, class_name, flag) \
+        and off_by_default(evidence.source, class_name, flag)
 
 
 def _decoratable(func: FunctionFacts) -> bool:
