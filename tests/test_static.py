@@ -189,3 +189,14 @@ def test_probe_inputs_are_read_not_run(tmp_path: object) -> None:
     assert seen[("Net.forward", "limit", "arg")] == "Optional[int]"
     assert seen[("Net.forward", "dims", "arg")] == "List[int]"
     assert seen[("Net.forward", "x", "arg")] == "Tensor"
+
+
+def test_static_completes_what_the_probe_saw_only_empty() -> None:
+    """A training-only branch fills `self.history`; the probe (in eval) saw it empty."""
+    runtime = (Observation("Net", "history", Role.ATTR, "List[Unknown]"),
+               Observation("Net", "names", Role.ATTR, "List[Unknown]"))
+    inferred_ = (Observation("Net", "history", Role.ATTR, "List[float]", static=True),
+                 Observation("Net", "names", Role.ATTR, "Dict[str, int]", static=True))
+    (done,) = static.unobserved(inferred_, runtime)
+    assert (done.name, done.type, done.static) == ("history", "List[float]", True)
+    assert done.note == "the probe saw it only as List[Unknown]"

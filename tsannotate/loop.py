@@ -93,6 +93,16 @@ def _uncompiled(path: str, source: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+def _static_param_mismatch(fix: Fix, report: ScriptReport) -> bool:
+    """A static parameter type for a parameter that compiled as a plain Tensor, when no probe
+    ran: the compiled model would fail when called the way the file calls it."""
+    edit = fix.edit
+    if fix.evidence is not Source.STATIC or report.observations or not isinstance(edit, AnnotateParam):
+        return False
+    compiled = {(s.qualname, p.name): p.type for s in report.signatures for p in s.params}
+    return compiled.get((edit.function, edit.param)) == "Tensor" and "Tensor" not in edit.annotation.text
+
+
 class Loop:
     def __init__(self, path: str, scripter: Scripter, options: Options) -> None:
         self.path = path
@@ -156,7 +166,7 @@ class Loop:
 
     def propose(self, source: str, report: ScriptReport) -> tuple[Fix, ...]:
         index = index_source(self.path, source)
-        observations = report.observations + self.static_evidence(source, report)
+        observations = self.static_evidence(source, report) + report.observations  # first match wins
         return rules.plan(Evidence(index, report.diagnostics, report.signatures, observations))
 
     def static_evidence(self, source: str, report: ScriptReport) -> tuple[Observation, ...]:

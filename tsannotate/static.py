@@ -29,7 +29,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tsannotate import tstypes
 from tsannotate.records import Observation, Role
@@ -238,6 +238,23 @@ def join_types(types: list[TSType | None]) -> TSType | None:
 
 
 def unobserved(static: tuple[Observation, ...], runtime: tuple[Observation, ...]) -> tuple[Observation, ...]:
-    """The static observations about symbols the probe saw nothing of: runtime evidence wins."""
-    seen = {(o.qualname, o.name, o.role) for o in runtime}
-    return tuple(o for o in static if (o.qualname, o.name, o.role) not in seen)
+    """The static observations the rules may use: those about symbols the probe saw nothing of
+    (runtime evidence wins), and those that complete what the probe saw only empty (`[]` seen,
+    never filled on the probe's path: List[Unknown] + mypy's List[float] → List[float])."""
+    seen = {(o.qualname, o.name, o.role): o for o in runtime}
+    out: list[Observation] = []
+    for o in static:
+        r = seen.get((o.qualname, o.name, o.role))
+        if r is None:
+            out.append(o)
+        elif "Unknown" in r.type and (done := _complete(r.type, o.type)) is not None:
+            out.append(replace(o, type=done, note=f"the probe saw it only as {r.type}"))
+    return tuple(out)
+
+
+def _complete(runtime: str, inferred: str) -> str | None:
+    a, b = tstypes.try_parse(runtime), tstypes.try_parse(inferred)
+    if a is None or b is None:
+        return None
+    joined = tstypes.join(a, b)
+    return str(joined) if joined == b else None  # only where mypy's type holds all the probe saw

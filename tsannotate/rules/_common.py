@@ -138,7 +138,7 @@ def saw(obs: Observation, t: TSType) -> str:
                 "local": f"local `{obs.name}` as {t} in {obs.qualname}",
                 "attr": f"attribute `{obs.name}` of {obs.qualname} as {t}",
                 "return": f"{obs.qualname} returns {t}"}[obs.role.value]
-        return f"mypy infers {what}; no runtime value was seen"
+        return f"mypy infers {what}; {obs.note or 'no runtime value was seen'}"
     calls = f"{obs.count} value{'s' if obs.count != 1 else ''}"
     what = {"arg": f"passed `{obs.name}`", "local": f"left local `{obs.name}`",
             "attr": f"left attribute `{obs.name}`", "return": "returned"}[obs.role.value]
