@@ -93,16 +93,6 @@ def _uncompiled(path: str, source: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-def _static_param_mismatch(fix: Fix, report: ScriptReport) -> bool:
-    """A static parameter type for a parameter that compiled as a plain Tensor, when no probe
-    ran: the compiled model would fail when called the way the file calls it."""
-    edit = fix.edit
-    if fix.evidence is not Source.STATIC or report.observations or not isinstance(edit, AnnotateParam):
-        return False
-    compiled = {(s.qualname, p.name): p.type for s in report.signatures for p in s.params}
-    return compiled.get((edit.function, edit.param)) == "Tensor" and "Tensor" not in edit.annotation.text
-
-
 class Loop:
     def __init__(self, path: str, scripter: Scripter, options: Options) -> None:
         self.path = path
