@@ -292,3 +292,52 @@ def test_worker_trouble_exits_2_and_leaves_file(runner: CliRunner, tmp_path: Pat
     first = result.stderr.splitlines()[0]
     assert first.startswith("error: ") and message in first, first
     assert path.read_text() == content
+
+
+def test_check_directory_checks_every_model_and_skips_other_files(runner: CliRunner, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    (models / "sub").mkdir(parents=True)
+    shutil.copyfile(CASES / "param_int_range" / "input.py", models / "broken.py")
+    shutil.copyfile(CASES / "already_scriptable" / "input.py", models / "sub" / "fine.py")
+    (models / "helpers.py").write_text("def double(x):\n    return 2 * x\n")  # no model: skipped
+    (models / ".hidden").mkdir()
+    (models / ".hidden" / "bad.py").write_text("def f(:\n")  # never looked at
+    result = runner.invoke(app, ["check", str(models)])
+    assert result.exit_code == 1, result.stderr
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == [str(models / "broken.py")]
+    assert f"{models / 'sub' / 'fine.py'}: scripts" in result.stderr
+    assert "helpers.py" not in result.stderr
+
+
+def test_check_several_files_worst_exit_code_wins(runner: CliRunner, tmp_path: Path) -> None:
+    good = _case(tmp_path, "already_scriptable")
+    bad = tmp_path / "syntax.py"
+    bad.write_text("def f(:\n")
+    result = runner.invoke(app, ["check", str(good), str(bad), "--format", "json"])
+    assert result.exit_code == 2
+    [data] = json.loads(result.stdout)
+    assert data["scripts"] is True
+    assert "syntax.py:1" in result.stderr and "SyntaxError" in result.stderr
+
+
+def test_check_directory_without_python_files(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no Python files under it" in result.stderr
+
+
+def test_check_directory_without_models(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text("X = 1\n")
+    result = runner.invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no model to script" in result.stderr
+
+
+def test_pre_commit_hook_entry_takes_filenames(runner: CliRunner, tmp_path: Path) -> None:
+    """pre-commit runs the hook's entry with the staged files appended."""
+    hooks = (Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml").read_text()
+    entry = next(line.split(":", 1)[1].split() for line in hooks.splitlines() if line.strip().startswith("entry:"))
+    assert entry[0] == "tsannotate"
+    files = [str(_case(tmp_path, "already_scriptable")), str(tmp_path / "model.py")]
+    result = runner.invoke(app, [*entry[1:], *files])
+    assert result.exit_code == 0, result.stderr
