@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from tsannotate import tstypes
 from tsannotate.records import (
     Annotation,
@@ -12,6 +14,8 @@ from tsannotate.records import (
     LocalAssignment,
     Location,
     Observation,
+    Role,
+    ParamFacts,
     Source,
     SourceIndex,
 )
@@ -154,3 +158,15 @@ def init_attributes(source: SourceIndex) -> list[AttributeAssignment]:
         if a.function == f"{a.class_name}.__init__" and cls is not None and cls.annotation(a.attr) is None:
             out.append(a)
     return out
+
+
+def observed_params(evidence: Evidence) -> Iterator[tuple[FunctionFacts, ParamFacts, Observation, TSType]]:
+    """Each unannotated, non-star parameter of a compiled function with what was seen in it."""
+    for func in compiled_functions(evidence.source):
+        for param in func.params:
+            if param.annotation is not None or param.star:
+                continue
+            obs = evidence.observed(func.qualname, param.name, Role.ARG)
+            seen = observed_type(obs)
+            if obs is not None and seen is not None:
+                yield func, param, obs, seen

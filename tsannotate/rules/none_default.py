@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tsannotate import tstypes
-from tsannotate.records import AnnotateParam, Evidence, Fix, Location, Role, ValueKind, Source
-from tsannotate.rules._common import annotation, compiled_functions, evidence_of, observed_type, saw, usable, without_none
+from tsannotate.records import AnnotateParam, Evidence, Fix, Location, ValueKind, Source
+from tsannotate.rules._common import annotation, evidence_of, observed_params, saw, usable, without_none
 
 CODE = "TS001"
 
@@ -27,16 +27,8 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
 def _from_probe(evidence: Evidence) -> Iterator[Fix]:
     """A Tensor parameter the probe saw as None (or that defaults to None) → Optional[Tensor]."""
     source = evidence.source
-    for func in compiled_functions(source):
-        for param in func.params:
-            if param.annotation is not None or param.star:
-                continue
-            obs = evidence.observed(func.qualname, param.name, Role.ARG)
-            seen = observed_type(obs)
-            if obs is None or seen is None or without_none(seen) != tstypes.TENSOR:
-                continue
-            if not (seen.is_optional or param.default_kind is ValueKind.NONE):
-                continue
+    for func, param, obs, seen in observed_params(evidence):
+        if without_none(seen) == tstypes.TENSOR and (seen.is_optional or param.default_kind is ValueKind.NONE):
             ann = annotation(tstypes.optional(tstypes.TENSOR), source)
             yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
                       saw(obs, seen) + "; unannotated, TorchScript would take it for a plain Tensor",

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 from tsannotate import tstypes
 from tsannotate.records import (
-    Source,
     AnnotateParam,
     Diagnostic,
     DiagnosticKind,
@@ -22,16 +21,14 @@ from tsannotate.records import (
     Fix,
     FunctionFacts,
     Location,
-    Role,
     ValueKind,
 )
 from tsannotate.rules._common import (
+    observed_params,
     place,
     annotation,
     cite,
-    compiled_functions,
     function_of,
-    observed_type,
     saw,
     evidence_of,
     usable,
@@ -53,22 +50,15 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
 def _from_probe(evidence: Evidence) -> Iterator[Fix]:
     """Every unannotated parameter the probe saw holding non-Tensor values."""
     source = evidence.source
-    for func in compiled_functions(source):
-        for param in func.params:
-            if param.annotation is not None or param.star:
-                continue
-            obs = evidence.observed(func.qualname, param.name, Role.ARG)
-            seen = observed_type(obs)
-            if obs is None or seen is None:
-                continue
-            base = without_none(seen)
-            if base == tstypes.TENSOR or base.is_none:
-                continue  # Tensor is TorchScript's assumption; Optional[Tensor] is TS001's
-            wanted = tstypes.optional(base) if (seen.is_optional or param.default_kind is ValueKind.NONE) else base
-            ann = annotation(wanted, source)
-            yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
-                      saw(obs, seen), AnnotateParam(func.qualname, param.name, ann),
-                      evidence=evidence_of(obs), location=Location(source.path, func.first_line))
+    for func, param, obs, seen in observed_params(evidence):
+        base = without_none(seen)
+        if base == tstypes.TENSOR or base.is_none:
+            continue  # Tensor is TorchScript's assumption; Optional[Tensor] is TS001's
+        wanted = tstypes.optional(base) if (seen.is_optional or param.default_kind is ValueKind.NONE) else base
+        ann = annotation(wanted, source)
+        yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+                  saw(obs, seen), AnnotateParam(func.qualname, param.name, ann),
+                  evidence=evidence_of(obs), location=Location(source.path, func.first_line))
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
