@@ -137,3 +137,19 @@ def test_methods_the_file_already_leaves_out_are_listed(runner: CliRunner, tmp_p
     assert "JitteredEncoder.debug_view  @torch.jit.unused (already in the file): compiled as a stub that raises " \
            "if reached; no Python needed" in lines
     assert "methods left out of compilation: the scripted model needs Python (1 ignored method)" in lines
+
+
+
+def test_annotations_only_finds_annotations_behind_held_back_fixes(runner: CliRunner, tmp_path: Path) -> None:
+    """The compiler stops at the try/except in augment(); with the @torch.jit.unused held back
+    from the written text but kept in the scripted one, the flag's error behind it is found
+    and `Final` is written."""
+    path = tmp_path / "model.py"
+    shutil.copyfile(Path(__file__).resolve().parent.parent / "examples" / "config_flags.py", path)
+    result = runner.invoke(app, ["fix", str(path), "--apply", "--annotations-only"])
+    assert result.exit_code == 1, result.stderr
+    written = path.read_text()
+    assert "    use_norm: Final[bool]\n" in written
+    assert "@torch.jit.unused" not in written and "@torch.jit.ignore" not in written
+    assert "TS009 decorate Tagger.augment with @torch.jit.unused [held back: --annotations-only]" in result.stderr
+    assert "still fails to script" in result.stderr.splitlines()[-1]

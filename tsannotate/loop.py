@@ -16,6 +16,7 @@ from tsannotate.lines import relocate, to_original
 from tsannotate.records import (
     AnnotateParam,
     Diagnostic,
+    Edit,
     Evidence,
     Fix,
     Observation,
@@ -102,11 +103,24 @@ class Loop:
         self.static_seconds: list[float] = []  # the mypy step's time, per pass
         self.static_notes: tuple[str, ...] = ()
         self.static_learned: tuple[tuple[tuple[str, str], str], ...] = ()  # carried to the next pass
+        # --annotations-only: decision fixes held back from the written text are still applied
+        # to the text that is scripted, so the errors behind them surface and get annotated.
+        self.held: list[Edit] = []
 
-    def script(self, source: str) -> ScriptReport:
+    def shadow(self, source: str) -> str:
+        return apply_edits(source, self.held).text if self.held else source
+
+    def script(self, source: str, shadowed: bool = True) -> ScriptReport:
         return self.scripter.script(ScriptRequest(
-            model_path=self.path, source=source, probe=self.options.probe,
-            no_probe=self.options.no_probe))
+            model_path=self.path, source=self.shadow(source) if shadowed else source,
+            probe=self.options.probe, no_probe=self.options.no_probe))
+
+    def hold(self, proposals: Sequence[Fix]) -> list[Fix]:
+        """Remember the held-back decision fixes' edits; return the new ones."""
+        new = [f for f in proposals if f.edit is not None and f.edit not in self.held
+               and f.safety is Safety.NEEDS_DECISION and self.options.annotations_only]
+        self.held.extend(f.edit for f in new if f.edit is not None)
+        return new
 
     def run(self, original: str) -> Outcome:
         started = time.perf_counter()
@@ -120,11 +134,14 @@ class Loop:
         while len(passes) < self.options.max_passes:
             pass_started = time.perf_counter()
             proposals = self.propose(current, report)
+            while newly_held := self.hold(proposals):  # script past the held-back fixes' errors
+                proposals = (*newly_held, *self.propose(current, report := self.script(current)))
             for fix in proposals:
                 if fix.safety is Safety.DISPLAY_ONLY or (
                         fix.safety is Safety.NEEDS_DECISION and self.options.annotations_only):
                     # held back fixes are reported, not applied; at the user's lines, like applied ones
-                    held = replace(fix, location=relocate(fix.location, self.path, to_original(original, current)))
+                    held = replace(fix, location=relocate(fix.location, self.path,
+                                                          to_original(original, self.shadow(current))))
                     advice.setdefault(fix.key if fix.edit else (fix.code, (fix.title, held.location)), held)
             if report.scripts:
                 # It compiles (and calls correctly on the probe inputs); what is left are the
@@ -140,7 +157,7 @@ class Loop:
                 break
             scripted = current
             current, report, applied, backed_out = self.try_fixes(current, report, candidates)
-            mapper = to_original(original, scripted)  # fixes cite the pass's source: show the user's lines
+            mapper = to_original(original, self.shadow(scripted))  # fixes cite the scripted text: show the user's lines
             passes.append(PassRecord(
                 len(passes) + 1, report.diagnostics,
                 tuple(replace(f, location=relocate(f.location, self.path, mapper)) for f in applied),
@@ -148,6 +165,8 @@ class Loop:
                 time.perf_counter() - pass_started))
             if not applied:
                 break
+        if self.held:  # what is written lacks the held-back fixes: say how that text does
+            report = self.script(current, shadowed=False)
         return Outcome(
             path=self.path, original=original, final=current, scripts=report.scripts,
             passes=tuple(passes), remaining=report.diagnostics,
@@ -155,7 +174,7 @@ class Loop:
             notes=report.notes + self.static_notes, seconds=time.perf_counter() - started)
 
     def propose(self, source: str, report: ScriptReport) -> tuple[Fix, ...]:
-        index = index_source(self.path, source)
+        index = index_source(self.path, self.shadow(source))  # the text the diagnostics are about
         observations = self.static_evidence(source, report) + report.observations  # first match wins
         return rules.plan(Evidence(index, report.diagnostics, report.signatures, observations))
 
