@@ -826,6 +826,11 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
         AnnotateParam("cosine_scale", "progress", ann("float")),
         AnnotateParam("cosine_scale", "floor", ann("float")),
     ],
+    "optional_arg_from_caller": [
+        AnnotateParam("MaskedAttentionPool.merge_masks", "padding", OPT_TENSOR),
+        AnnotateParam("MaskedAttentionPool.forward", "padding", OPT_TENSOR),
+        AnnotateParam("MaskedAttentionPool.forward", "fused", ann("bool")),
+    ],
     "optional_attribute_cache": [AnnotateAttribute("StreamingSmoother", "cache", OPT_TENSOR)],
     "optional_local_int": [AnnotateLocal("EosDetector.forward", "first", ann("Optional[int]", OPTIONAL))],
     "optional_local_tensor": [AnnotateLocal("GatedResidual.forward", "gate", OPT_TENSOR)],

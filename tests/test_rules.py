@@ -184,6 +184,14 @@ def test_compiler_evidence_proposes(d: Diagnostic, expected: object) -> None:
     assert fix.reason == "message"
 
 
+def test_parameter_passed_an_optional_value_is_optional_without_a_none_default() -> None:
+    # `helper(a, b)` called with an Optional[Tensor]: `Tensor` would change nothing; it must accept None
+    d = diag(DiagnosticKind.INFERRED_TENSOR, 5, "a", "Optional[Tensor]", function="helper")
+    [fix] = rules.plan(evidence(d))
+    assert fix.edit == AnnotateParam("helper", "a", fix.edit.annotation)  # type: ignore[union-attr]
+    assert ann_text(fix.edit) == "Optional[torch.Tensor]"
+
+
 def test_signature_evidence_for_none_default() -> None:
     sig = CompiledSignature("Net.forward", (CompiledParam("x", "Tensor"), CompiledParam("mask", "Tensor", True)),
                             "Tensor")

@@ -95,8 +95,8 @@ def _wanted_type(diag: Diagnostic, func: FunctionFacts) -> TSType | None:
     if not diag.types:
         return None
     wanted = usable(diag.types[0])
-    if wanted is None or wanted == tstypes.TENSOR:
+    if wanted is None or wanted == tstypes.TENSOR or wanted.is_none:
         return None
-    if wanted.is_optional and wanted.args:
-        wanted = wanted.args[0]
-    return None if wanted.is_none else wanted
+    # A caller passes an Optional value (`self.merge(attn_mask)` with `attn_mask: Optional[Tensor]`):
+    # the parameter must accept None even without a None default; `Tensor` alone would change nothing.
+    return None if wanted.is_optional and wanted.args and wanted.args[0].is_none else wanted
