@@ -15,6 +15,10 @@ For every case this test checks that
     differs on the probe inputs.  No-op cases (expected.py byte-identical to
     input.py) must instead script cleanly.
 
+A case whose flaw shows only in a configuration its probe does not build (a flag the
+probe turns on) also defines ``other_configuration()``, shaped like ``probe()``: there
+input.py must fail to script, and expected.py must script and match eager.
+
 Files are loaded in-process with importlib under a unique module name per load:
 TorchScript caches compiled classes by qualified name (``__torch__.<module>.<cls>``),
 so reusing a name would hand back a class compiled from the other file.
@@ -222,6 +226,17 @@ def test_golden_case(case: str) -> None:
                 failure = same_outputs(eager_out, run_all(scripted_input, fresh_inputs))
             except Exception as e:  # noqa: BLE001
                 failure = f"call: {type(e).__name__}"
+    if hasattr(input_module, "other_configuration"):
+        other, other_inputs = input_module.other_configuration()
+        try:
+            script(other)
+        except Exception as e:  # noqa: BLE001
+            failure = failure or f"other configuration: script: {type(e).__name__}"
+        else:
+            pytest.fail("input.py's other configuration scripts: nothing shows there")
+        fixed, _ = expected_module.other_configuration()
+        why = same_outputs(run_all(other, other_inputs), run_all(script(fixed), other_inputs))
+        assert why is None, f"expected.py's other configuration differs from eager: {why}"
     if noop:
         assert failure is None, f"no-op case must script cleanly, but: {failure}"
     else:

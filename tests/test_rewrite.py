@@ -894,6 +894,11 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     "final_debug_flag_helper": [AnnotateAttribute("DebuggableEncoder", "debug", ann("Final[bool]", FINAL))],
     "refactor_module_list": [WrapValue("ResidualMLP.__init__", "self.blocks", "nn.ModuleList")],
     "refactor_range_loop_index": [EnumerateLoop("ScaledStack.forward", "i")],
+    "final_flag_on_in_probe": [AnnotateAttribute("PooledHead", "use_proj", ann("Final[bool]", FINAL))],
+    "final_flag_helper_on_in_probe": [AnnotateAttribute("TracingEncoder", "verbose", ann("Final[bool]", FINAL)),
+                                      Decorate("TracingEncoder.report", "torch.jit.ignore", ann("None"))],
+    "final_class_constants_one_pass": [AnnotateAttribute("LogMelNorm", name, ann(f"Final[{t}]", FINAL))
+                                       for name, t in (("EPS", "float"), ("CLIP", "float"), ("PAD", "int"))],
 }
 
 

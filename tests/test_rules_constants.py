@@ -21,6 +21,7 @@ from tsannotate.records import (
     Observation,
     Role,
     Safety,
+    Source,
     WrapValue,
 )
 from tsannotate.source import index_source
@@ -86,6 +87,8 @@ def diag(kind: DiagnosticKind, needle: str, message: str, **kw: object) -> Diagn
 
 
 def plan(*items: Diagnostic | Observation, text: str = MODEL) -> list[Fix]:
+    """The rules' fixes. MODEL's `use_norm` guards a submodule None when it is off: every plan
+    also holds its Final, found from the code (Source.SOURCE); tests about other fixes skip it."""
     return list(rules.plan(Evidence(
         index_source(PATH, text),
         diagnostics=tuple(i for i in items if isinstance(i, Diagnostic)),
@@ -113,7 +116,7 @@ CLASS_CONST = diag(K.UNKNOWN, "self.SCALE", "Module 'Net' has no attribute 'SCAL
     pytest.param(CLASS_CONST, "SCALE", "Final[float]", id="class-constant"),
 ])
 def test_final(d: Diagnostic, attr: str, text: str) -> None:
-    [fix] = [f for f in plan(d) if f.code == "TS007"]
+    [fix] = [f for f in plan(d) if f.code == "TS007" and f.evidence is not Source.SOURCE]
     assert fix.edit == AnnotateAttribute("Net", attr, fix.edit.annotation)  # type: ignore[union-attr]
     assert fix.edit.annotation.text == text
     assert fix.safety is Safety.SAFE
@@ -122,7 +125,8 @@ def test_final(d: Diagnostic, attr: str, text: str) -> None:
 
 def test_final_tuple_class_constant() -> None:
     d = diag(K.UNKNOWN, "self.SCALE", "Module 'Net' has no attribute 'SIZES'", symbol="SIZES", owner="Net")
-    [fix] = [f for f in plan(d) if f.code == "TS007"]
+    fix, sibling = [f for f in plan(d) if f.code == "TS007" and f.evidence is not Source.SOURCE]
+    assert sibling.edit == AnnotateAttribute("Net", "SCALE", sibling.edit.annotation)  # type: ignore[union-attr]
     assert fix.edit.annotation.text == "Final[Tuple[int, int]]"  # type: ignore[union-attr]
 
 
@@ -137,7 +141,7 @@ def test_final_follows_the_files_spelling(imports: str, spelled: str) -> None:
         text = text.replace("    SCALE = 2.5\n", "    SCALE = 2.5\n    depth: torch.jit.Final[int]\n")
     d = Diagnostic(K.CONSTANT_NEEDED, LIST_INDEX.message, Location(PATH, line_of("self.layers[self.head]", text)),
                    symbol="self.head")
-    [fix] = [f for f in plan(d, text=text) if f.code == "TS007"]
+    [fix] = [f for f in plan(d, text=text) if f.code == "TS007" and f.evidence is not Source.SOURCE]
     assert fix.edit.annotation.text == spelled  # type: ignore[union-attr]
 
 
@@ -145,7 +149,7 @@ def test_reassigned_attribute_cannot_be_final_and_says_where() -> None:
     text = MODEL.replace("self.steps += 1", "self.head += 1")
     d = Diagnostic(K.CONSTANT_NEEDED, LIST_INDEX.message, Location(PATH, line_of("self.layers[self.head]", text)),
                    symbol="self.head")
-    [fix] = [f for f in plan(d, text=text) if f.code == "TS007"]
+    [fix] = [f for f in plan(d, text=text) if f.code == "TS007" and f.evidence is not Source.SOURCE]
     assert fix.edit is None and fix.safety is Safety.DISPLAY_ONLY
     assert fix.title == "`head` of Net cannot be Final"
     assert "Net.forward reassigns it" in fix.reason
@@ -156,12 +160,12 @@ def test_already_constant_is_left_alone() -> None:
     text = MODEL.replace("    SCALE = 2.5\n", "    SCALE = 2.5\n    __constants__ = [\"head\"]\n")
     d = Diagnostic(K.CONSTANT_NEEDED, LIST_INDEX.message, Location(PATH, line_of("self.layers[self.head]", text)),
                    symbol="self.head")
-    assert [f for f in plan(d, text=text) if f.code == "TS007"] == []
+    assert [f for f in plan(d, text=text) if f.code == "TS007" and f.evidence is not Source.SOURCE] == []
 
 
 def test_flag_that_is_not_bool_is_not_final() -> None:
     seen = Observation("Net", "use_norm", Role.ATTR, "int")
-    assert [f for f in plan(NONE_CALL, seen) if f.code == "TS007"] == []
+    assert [f for f in plan(NONE_CALL, seen) if f.code == "TS007" and f.evidence is not Source.SOURCE] == []
 
 
 # --------------------------------------------------------------------------- TS008 / TS009
@@ -207,7 +211,7 @@ def test_forward_itself_is_not_decorated() -> None:
 
 
 def test_ignored_function_seen_returning_int_gets_its_return_annotation() -> None:
-    [fix] = plan(Observation("Net.count", "", Role.RETURN, "int"))
+    [fix] = [f for f in plan(Observation("Net.count", "", Role.RETURN, "int")) if f.code != "TS007"]
     assert fix.code == "TS008" and isinstance(fix.edit, AnnotateReturn)
     assert fix.edit.annotation.text == "int"
 
@@ -286,7 +290,7 @@ def test_helper_called_only_under_a_flag_makes_the_flag_final_instead_of_ignorin
 ])
 def test_names_in_constants_that_cannot_be_constants_get_advice(d: Diagnostic, says: str) -> None:
     text = MODEL.replace("    SCALE = 2.5\n", "    SCALE = 2.5\n    __constants__ = [\"head\"]\n")
-    [fix] = [f for f in plan(d, text=text) if f.code == "TS007"]
+    [fix] = [f for f in plan(d, text=text) if f.code == "TS007" and f.evidence is not Source.SOURCE]
     assert fix.edit is None and fix.safety is Safety.DISPLAY_ONLY
     assert fix.title == "`head` of Net cannot be a constant" and says in fix.reason
 
@@ -296,3 +300,112 @@ def test_helper_under_a_flag_on_by_default_is_still_ignored() -> None:
                          "        if self.use_norm:\n            x = self.augment(x)\n").replace("use_norm=False", "use_norm=True")
     d = Diagnostic(K.UNSUPPORTED, "try blocks aren't supported", Location(PATH, line_of("        try:", text)))
     assert sorted(f.code for f in plan(d, text=text) if f.edit is not None) == ["TS007", "TS008"]
+
+
+# --------------------------------------------------------------------------- found from the code, not the compiler
+
+CONSTANTS = dedent('''\
+    import torch
+    from torch import nn
+
+
+    class Norm(nn.Module):
+        NAME = "norm"
+        EPS = 1e-5
+        CLIP = 6.0
+        PAD = 1
+        SIZES = (1, 2)
+
+        def forward(self, x):
+            x = x.clamp(min=self.EPS).log()
+            x = x.clamp(-self.CLIP, self.CLIP)
+            return nn.functional.pad(x, (self.PAD, self.PAD))
+
+        @torch.jit.ignore
+        def sizes(self):
+            return self.SIZES
+    ''')
+
+
+def test_every_class_constant_compiled_code_reads_is_final_in_the_pass_the_compiler_names_one() -> None:
+    d = Diagnostic(K.UNKNOWN, "Module 'Norm' has no attribute 'EPS'", Location(PATH, line_of("self.EPS", CONSTANTS)),
+                   symbol="EPS", owner="Norm")
+    fixes = [f for f in plan(d, text=CONSTANTS) if f.code == "TS007"]
+    # NAME is never read; SIZES only by an ignored method: neither needs to be a constant
+    assert [(f.edit.attr, f.edit.annotation.text) for f in fixes] == [  # type: ignore[union-attr]
+        ("EPS", "Final[float]"), ("CLIP", "Final[float]"), ("PAD", "Final[int]")]
+    assert [f.location.line for f in fixes] == [  # type: ignore[union-attr]
+        line_of(n, CONSTANTS) for n in ("self.EPS", "self.CLIP", "self.PAD")]
+    assert "the compiler named `EPS` first" in fixes[1].reason
+
+
+def test_a_reassigned_sibling_constant_is_not_proposed() -> None:
+    text = CONSTANTS.replace("        return nn.functional.pad", "        self.PAD = 2\n        return nn.functional.pad")
+    d = Diagnostic(K.UNKNOWN, "Module 'Norm' has no attribute 'EPS'", Location(PATH, line_of("self.EPS", text)),
+                   symbol="EPS", owner="Norm")
+    assert [f.edit.attr for f in plan(d, text=text) if f.code == "TS007"] == ["EPS", "CLIP"]  # type: ignore[union-attr]
+
+
+FLAG_ON = dedent('''\
+    import torch
+    from torch import nn
+
+
+    class Head(nn.Module):
+        def __init__(self, use_proj=False, use_gate=False):
+            super().__init__()
+            self.use_proj = use_proj
+            self.use_gate = use_gate
+            self.proj = nn.Linear(4, 4) if use_proj else None
+            self.gate = None
+            if use_gate:
+                self.gate = nn.Linear(4, 4)
+            self.out = nn.Linear(4, 2)
+
+        def forward(self, x):
+            if self.use_proj:
+                x = self.proj(x)
+            if not self.use_gate:
+                x = x * 2
+            else:
+                x = x * self.gate(x).sigmoid()
+            return self.out(x)
+    ''')
+
+
+def test_flags_guarding_a_submodule_none_when_off_are_final_although_nothing_failed() -> None:
+    """The probe built Head(use_proj=True, use_gate=True): it scripts, and no compiler error says
+    the flags must be constants; with either flag off it would not."""
+    seen = (Observation("Head", "use_proj", Role.ATTR, "bool"), Observation("Head", "use_gate", Role.ATTR, "bool"))
+    fixes = plan(*seen, text=FLAG_ON)
+    assert [(f.edit.attr, f.edit.annotation.text) for f in fixes] == [  # type: ignore[union-attr]
+        ("use_proj", "Final[bool]"), ("use_gate", "Final[bool]")]
+    assert all(f.safety is Safety.SAFE and f.evidence is Source.SOURCE for f in fixes)
+    assert [f.location.line for f in fixes] == [  # type: ignore[union-attr]
+        line_of("x = self.proj(x)", FLAG_ON), line_of("self.gate(x)", FLAG_ON)]
+    assert "`self.proj` is None when `use_proj` is off" in fixes[0].reason
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(("self.proj = nn.Linear(4, 4) if use_proj else None", "self.proj = nn.Linear(4, 4)"), id="never-None"),
+    pytest.param(("            x = self.proj(x)\n", "            x = self.proj(x)\n            self.use_proj = False\n"),
+                 id="flag-reassigned"),
+    pytest.param(("        super().__init__()\n", "        super().__init__()\n        self.use_proj: int = 0\n"),
+                 id="not-a-bool"),
+])
+def test_no_latent_final_when(change: tuple[str, str]) -> None:
+    text = FLAG_ON.replace(*change).replace("self.use_gate = use_gate", "self.use_gate = True")
+    text = text.replace("self.gate = None", "self.gate = nn.Linear(4, 4)")
+    seen = Observation("Head", "use_proj", Role.ATTR, "int") if change[1].endswith("= 0\n") else None
+    fixes = plan(*([seen] if seen else []), text=text)
+    assert [f for f in fixes if f.code == "TS007" and f.edit is not None] == []
+
+
+def test_helper_under_a_default_off_flag_the_probe_turned_on_is_ignored_too() -> None:
+    """The probe ran the helper, so its configuration has the flag on: Final alone would leave the
+    branch (and the helper) compiled there."""
+    text = MODEL.replace("        if self.training:\n            x = self.augment(x)\n",
+                         "        if self.use_norm:\n            x = self.augment(x)\n")
+    d = Diagnostic(K.UNSUPPORTED, "try blocks aren't supported", Location(PATH, line_of("        try:", text)))
+    ran = Observation("Net.augment", "x", Role.ARG, "Tensor")
+    assert sorted(f.code for f in plan(d, ran, text=text) if f.edit is not None) == ["TS007", "TS008"]

@@ -147,8 +147,9 @@ class Loop:
                 # It compiles (and calls correctly on the probe inputs); what is left are the
                 # latent bugs the compiled signatures show, e.g. `mask=None` typed as a Tensor.
                 # Without a probe, also a parameter compiled as a Tensor that the file's own calls
-                # (the probe's inputs, read by mypy) pass as something else.
-                proposals = tuple(f for f in proposals if f.evidence is Source.SIGNATURE
+                # (the probe's inputs, read by mypy) pass as something else; and what the code shows
+                # fails in another configuration (a flag's branch using a submodule None when it is off).
+                proposals = tuple(f for f in proposals if f.evidence in (Source.SIGNATURE, Source.SOURCE)
                                   or _static_param_mismatch(f, report))
             candidates = [f for f in proposals if f.edit is not None and f.key not in self.tried
                           and not (self.options.annotations_only and f.safety is Safety.NEEDS_DECISION)]

@@ -346,6 +346,16 @@ class CallSite:
 
 
 @dataclass(frozen=True)
+class AttributeRead:
+    """`self.name` read (not assigned) inside a method: the class constants and None-able
+    submodules the method's code reaches."""
+
+    function: str
+    attr: str
+    line: int
+
+
+@dataclass(frozen=True)
 class SourceIndex:
     path: str
     functions: tuple[FunctionFacts, ...] = ()
@@ -355,6 +365,7 @@ class SourceIndex:
     style: ImportStyle = field(default_factory=ImportStyle)
     branches: tuple[Branch, ...] = ()
     calls: tuple[CallSite, ...] = ()
+    reads: tuple[AttributeRead, ...] = ()
 
     def function(self, qualname: str) -> FunctionFacts | None:
         return next((f for f in self.functions if f.qualname == qualname), None)
@@ -482,6 +493,7 @@ class Source(enum.Enum):
     SIGNATURE = "signature"  # how TorchScript typed what compiled
     PROBE = "probe"  # what the eager probe run saw
     STATIC = "static"  # what mypy infers from the code (where the probe saw nothing)
+    SOURCE = "source"  # the file's own code read as it is (a flag's branch uses what is None when it is off)
 
 
 @dataclass(frozen=True)

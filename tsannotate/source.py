@@ -50,6 +50,7 @@ def index_source(path: str, text: str) -> SourceIndex:
         style=module_imports(module).style(),
         branches=tuple(flow.branches),
         calls=tuple(flow.calls),
+        reads=tuple(flow.reads),
     )
 
 

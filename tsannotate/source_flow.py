@@ -1,4 +1,4 @@
-"""Read-only control-flow facts: the `if` statements and the calls inside each function.
+"""Read-only control-flow facts: the `if` statements, the calls and the `self.x` reads inside each function.
 
 The rules use them to tell where compiled code reaches a method (`self.aux(x)` under
 `if self.training:`) and which flag guards a branch (`if self.use_norm:`). Like `source`,
@@ -10,11 +10,12 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from tsannotate.records import Branch, CallSite
+from tsannotate.records import AttributeRead, Branch, CallSite
 
 
 class GatherFlowVisitor(cst.CSTVisitor):
-    """Collects `Branch`es and `CallSite`s of top-level functions and methods (nested defs skipped)."""
+    """Collects `Branch`es, `CallSite`s and `AttributeRead`s of top-level functions and methods
+    (nested defs skipped)."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -25,6 +26,9 @@ class GatherFlowVisitor(cst.CSTVisitor):
         self._function: str | None = None
         self.branches: list[Branch] = []
         self.calls: list[CallSite] = []
+        self.reads: list[AttributeRead] = []
+        self._self: str | None = None  # the first parameter of a plain method
+        self._stores: set[int] = set()  # ids of `self.x` assignment targets: not reads
 
     def _line(self, node: cst.CSTNode, end: bool = False) -> int:
         position = self.get_metadata(PositionProvider, node)
@@ -43,6 +47,9 @@ class GatherFlowVisitor(cst.CSTVisitor):
         if self._function is not None:
             return False
         self._function = ".".join([*self._class_path, node.name.value])
+        static = any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators)
+        first = [*node.params.posonly_params, *node.params.params][:1]
+        self._self = first[0].name.value if self._class_path and first and not static else None
         return True
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -59,6 +66,17 @@ class GatherFlowVisitor(cst.CSTVisitor):
             body_last_line=self._line(node.body, end=True),
             last_line=self._line(node, end=True),
         ))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._stores.update(id(t.target) for t in node.targets)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._stores.add(id(node.target))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self._function is not None and self._self and isinstance(node.value, cst.Name) \
+                and node.value.value == self._self and id(node) not in self._stores:
+            self.reads.append(AttributeRead(self._function, node.attr.value, self._line(node)))
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._function is None:

@@ -47,7 +47,7 @@ def uncompilable(evidence: Evidence) -> list[Uncompilable]:
         if func is None or func.qualname in found or func.qualname not in compiled or not _decoratable(func):
             continue
         callers = tuple(c for c in calls_of(func, source) if c.function in compiled)
-        if func.class_name and _left_to_a_flag(evidence, func.class_name, callers):
+        if func.class_name and _left_to_a_flag(evidence, func, callers):
             continue  # TS007 makes the flag Final, and its branch is then not compiled at all
         guarded = all(_in_uncompiled_branch(c, source) for c in callers)
         exported = any(d.rsplit(".", 1)[-1] == "export" for d in func.decorators)
@@ -55,11 +55,14 @@ def uncompilable(evidence: Evidence) -> list[Uncompilable]:
     return list(found.values())
 
 
-def _left_to_a_flag(evidence: Evidence, class_name: str, callers: tuple[CallSite, ...]) -> bool:
+def _left_to_a_flag(evidence: Evidence, func: FunctionFacts, callers: tuple[CallSite, ...]) -> bool:
+    class_name = func.class_name or ""
     flag = common_flag(evidence, class_name, [(c.function, c.line) for c in callers])
-    # a flag that is off by default: Final rules its branch out (a flag on by default still needs the helper)
+    # a flag that is off by default: Final rules its branch out (a flag on by default still needs the
+    # helper, and so does one the probe's configuration turns on: the probe ran the helper)
+    ran = any(o.qualname == func.qualname and not o.static for o in evidence.observations)
     return flag is not None and constant_flag(evidence.source, class_name, flag) \
-        and off_by_default(evidence.source, class_name, flag)
+        and off_by_default(evidence.source, class_name, flag) and not ran
 
 
 def _decoratable(func: FunctionFacts) -> bool:

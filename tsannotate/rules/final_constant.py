@@ -10,6 +10,13 @@ What it does: `name: Final[T]` in the class body (spelled `Final` / `typing.Fina
 Only attributes assigned nowhere but `__init__` (class constants: nowhere at all) become Final;
 otherwise the fix is advice that names the reassignment. Names already in `__constants__` or
 annotated Final are left alone.
+The compiler names one problem a pass; two kinds are found from the code instead:
+- when it names one class constant, every other class constant compiled methods read (`self.PAD`)
+  becomes Final in the same pass;
+- a flag the probe's configuration turns on compiles (both branches of a non-constant flag are
+  compiled, and the submodule is there), but `if self.use_proj: x = self.proj(x)` with
+  `self.proj = ... if use_proj else None` cannot compile with the flag off: the flag is made Final
+  from the code alone, although this configuration scripts.
 Why: TorchScript bakes constants into the compiled code; everything else is a typed attribute,
 read at run time, so a None submodule must be callable and a ModuleList index must be a literal.
 Fix safety: safe — eager behaviour is unchanged, and the attribute never changes after `__init__`.
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from tsannotate.records import (
     AnnotateAttribute,
@@ -33,15 +41,19 @@ from tsannotate.records import (
     ImportName,
     Location,
     Safety,
+    Source,
     SourceIndex,
+    ValueKind,
 )
-from tsannotate.rules._common import annotation, function_of
-from tsannotate.rules._flags import common_flag, flag_at
+from tsannotate.rules._common import annotation, compiled_functions, function_of
+from tsannotate.rules._flags import common_flag, constant_flag, flag_at, is_bool
 from tsannotate.rules._uncompilable import calls_of
 from tsannotate.tstypes import TSType, literal_type
 
 CODE = "TS007"
 _SELF_ATTR = re.compile(r"^self\.(\w+)$")
+_PLAIN_FLAG = re.compile(r"^(not\s+)?self\.(\w+)$")
+_NONE_IF_OFF = re.compile(r"\belse\s+None\s*$|^\s*None\s+if\b")  # `nn.X(...) if flag else None`
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
@@ -57,6 +69,57 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
             continue
         cls, attr, t, why = found
         yield from _final(source, cls, attr, t, why, diag)
+        if diag.owner and attr == diag.symbol and attr in dict(cls.assigned):
+            yield from _other_class_constants(source, cls, attr, diag)
+    yield from _flags_off_elsewhere(evidence)
+
+
+def _other_class_constants(source: SourceIndex, cls: ClassFacts, named: str, diag: Diagnostic) -> Iterator[Fix]:
+    """The class constants compiled methods read besides the one the compiler named: the compiler
+    stops at the first, so each would otherwise cost a pass."""
+    compiled = {f.qualname for f in compiled_functions(source) if f.class_name == cls.name}
+    for name, value in cls.assigned:
+        t = literal_type(value)
+        read = next((r for r in source.reads if r.attr == name and r.function in compiled), None)
+        if name == named or t is None or read is None:
+            continue
+        why = (f"TorchScript does not see class attribute `{name}` either (read as `self.{name}` in "
+               f"{read.function}; the compiler named `{named}` first); a Final one is a constant")
+        at = Location(diag.location.path if diag.location else source.path, read.line)
+        yield from (replace(fix, location=at) for fix in _final(source, cls, name, t, why, diag) if fix.edit)
+
+
+def _flags_off_elsewhere(evidence: Evidence) -> Iterator[Fix]:
+    """`if self.flag:` reading an attribute `__init__` leaves None when the flag is off: it compiles
+    in a configuration with the flag on (the probe's, maybe), not in the other; Final drops the branch."""
+    source = evidence.source
+    for func in compiled_functions(source):
+        cls = source.cls(func.class_name) if func.class_name else None
+        for b in (b for b in source.branches if b.function == func.qualname and cls is not None):
+            m = _PLAIN_FLAG.match(b.test)
+            if cls is None or m is None:
+                continue
+            flag = m.group(2)
+            lines = range(b.body_last_line + 1, b.last_line + 1) if m.group(1) else range(b.first_line, b.body_last_line + 1)
+            used = [r for r in source.reads if r.function == func.qualname and r.line in lines and r.attr != flag
+                    and cls.annotation(r.attr) is None and _none_when_off(source, cls.name, r.attr)]
+            if not used or not constant_flag(source, cls.name, flag) or not is_bool(cls.name, flag, evidence):
+                continue
+            attr, at = used[0].attr, Location(source.path, used[0].line)
+            why = (f"`self.{attr}` is None when `{flag}` is off (as `__init__` sets it), and {func.qualname} uses "
+                   f"it under `if {b.test}:`: a configuration with the flag on compiles, one with it off cannot; "
+                   f"a Final flag is a constant, and TorchScript does not compile the branch a constant rules "
+                   f"out, so both script")
+            for fix in _final(source, cls, flag, TSType("bool"), why, Diagnostic(DiagnosticKind.UNKNOWN, why, at)):
+                yield replace(fix, evidence=Source.SOURCE)
+
+
+def _none_when_off(source: SourceIndex, class_name: str, attr: str) -> bool:
+    """`__init__` assigns the attribute None (`self.proj = None`, then a module under `if`), or
+    `nn.X(...) if flag else None`."""
+    init = f"{class_name}.__init__"
+    return any(a.value is ValueKind.NONE or _NONE_IF_OFF.search(a.value_text) for a in source.attributes
+               if a.class_name == class_name and a.attr == attr and a.function == init)
 
 
 def _constant_needed(diag: Diagnostic, source: SourceIndex, func: FunctionFacts | None, evidence: Evidence
