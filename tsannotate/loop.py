@@ -6,6 +6,7 @@ file: the loop returns an `Outcome` holding the final source, and the CLI decide
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from tsannotate.records import (
     Diagnostic,
     Edit,
     Evidence,
+    FileChange,
     Fix,
     Observation,
     Outcome,
@@ -40,6 +42,15 @@ class Options:
     no_probe: bool = False  # --no-probe: compiler errors and static (mypy) evidence only
     static: bool = True  # run mypy each pass for what the probe did not observe
     annotations_only: bool = False  # --annotations-only: hold back fixes that need a decision
+    # The text of another file of the user's project that a compiler error points into, to be
+    # fixed too; None when it may not be edited (outside the project). None: the model file only.
+    open_sibling: Callable[[str], str | None] | None = None
+    on_pass: Callable[[PassRecord], None] | None = None  # told of each pass as it ends (progress)
+    select: tuple[str, ...] = ()  # fix codes (or prefixes: "TS00") to propose; () = every code
+    ignore: tuple[str, ...] = ()  # fix codes (or prefixes) never to propose; beats select
+
+    def wants(self, code: str) -> bool:
+        return (not self.select or code.startswith(self.select)) and not code.startswith(self.ignore)
 
 
 class Scripter(Protocol):
@@ -85,47 +96,73 @@ def _static_param_mismatch(fix: Fix, report: ScriptReport) -> bool:
     return compiled.get((edit.function, edit.param)) == "Tensor"  # rules never propose a plain Tensor
 
 
-def _uncompiled(path: str, source: str) -> tuple[tuple[str, str], ...]:
+def _uncompiled(path: str, source: str) -> list[tuple[str, str]]:
     """The functions the final source leaves out of compilation: @torch.jit.ignore / @torch.jit.unused."""
     found: list[tuple[str, str]] = []
     for f in index_source(path, source).functions:
         modifiers = [d.split("(")[0].rsplit(".", 1)[-1] for d in f.decorators if "jit." in d]
         found.extend((f.qualname, m) for m in modifiers if m in ("ignore", "unused"))
-    return tuple(found)
+    return found
+
+
+def _for_file(path: str, model: str, items: Sequence[Observation]) -> tuple[Observation, ...]:
+    """What the probe saw in the file at `path` (an observation without a file: the model's)."""
+    return tuple(o for o in items if o.path == path or (path == model and not o.path))
 
 
 class Loop:
+    """Fix one model file, and the files of its project that its compiler errors point into."""
+
     def __init__(self, path: str, scripter: Scripter, options: Options) -> None:
-        self.path = path
+        self.path = os.path.abspath(path)  # as the worker names it in what it reports
         self.scripter = scripter
         self.options = options
-        self.tried: set[tuple[str, object]] = set()  # fixes applied or backed out: never again
+        self.tried: set[tuple[str, object]] = set()  # (file, fix key) applied or backed out: never again
         self.static_seconds: list[float] = []  # the mypy step's time, per pass
         self.static_notes: tuple[str, ...] = ()
         self.static_learned: tuple[tuple[tuple[str, str], str], ...] = ()  # carried to the next pass
         # --annotations-only: decision fixes held back from the written text are still applied
         # to the text that is scripted, so the errors behind them surface and get annotated.
-        self.held: list[Edit] = []
+        self.held: dict[str, list[Edit]] = {}  # per file
+        self.originals: dict[str, str] = {}  # every file being fixed, as it was: the model first
+        self.closed: set[str] = set()  # files errors point into that may not be edited
+        self.owner: dict[Fix, str] = {}  # the file each proposed fix edits
 
-    def shadow(self, source: str) -> str:
-        return apply_edits(source, self.held).text if self.held else source
+    def file(self, fix: Fix) -> str:
+        return self.owner.get(fix, self.path)
 
-    def script(self, source: str, shadowed: bool = True) -> ScriptReport:
+    def shadow(self, path: str, text: str) -> str:
+        held = self.held.get(path)
+        return apply_edits(text, held).text if held else text
+
+    def script(self, texts: dict[str, str], shadowed: bool = True) -> ScriptReport:
+        def look(path: str) -> str:
+            return self.shadow(path, texts[path]) if shadowed else texts[path]
+
         return self.scripter.script(ScriptRequest(
-            model_path=self.path, source=self.shadow(source) if shadowed else source,
-            probe=self.options.probe, no_probe=self.options.no_probe))
+            model_path=self.path, source=look(self.path), probe=self.options.probe,
+            no_probe=self.options.no_probe, sources=tuple((p, look(p)) for p in texts if p != self.path)))
 
     def hold(self, proposals: Sequence[Fix]) -> list[Fix]:
         """Remember the held-back decision fixes' edits; return the new ones."""
-        new = [f for f in proposals if f.edit is not None and f.edit not in self.held
+        new = [f for f in proposals if f.edit is not None and f.edit not in self.held.get(self.file(f), ())
                and f.safety is Safety.NEEDS_DECISION and self.options.annotations_only]
-        self.held.extend(f.edit for f in new if f.edit is not None)
+        for f in new:
+            assert f.edit is not None
+            self.held.setdefault(self.file(f), []).append(f.edit)
         return new
+
+    def at_user_lines(self, fix: Fix, texts: dict[str, str]) -> Fix:
+        """`fix` cites the scripted text of its file: show the user's lines instead."""
+        path = self.file(fix)
+        mapper = to_original(self.originals[path], self.shadow(path, texts[path]))
+        return replace(fix, location=relocate(fix.location, path, mapper))
 
     def run(self, original: str) -> Outcome:
         started = time.perf_counter()
-        current = original
-        report = self.script(current)
+        texts = {self.path: original}
+        self.originals = {self.path: original}
+        report = self.script(texts)
         if report.load_error is not None:
             return Outcome(self.path, original, original, False, load_error=report.load_error,
                            seconds=time.perf_counter() - started, notes=report.notes)
@@ -133,16 +170,16 @@ class Loop:
         advice: dict[tuple[str, object], Fix] = {}
         while len(passes) < self.options.max_passes:
             pass_started = time.perf_counter()
-            proposals = self.propose(current, report)
+            proposals = self.propose(texts, report)
             while newly_held := self.hold(proposals):  # script past the held-back fixes' errors
-                proposals = (*newly_held, *self.propose(current, report := self.script(current)))
+                proposals = (*newly_held, *self.propose(texts, report := self.script(texts)))
             for fix in proposals:
                 if fix.safety is Safety.DISPLAY_ONLY or (
                         fix.safety is Safety.NEEDS_DECISION and self.options.annotations_only):
                     # held back fixes are reported, not applied; at the user's lines, like applied ones
-                    held = replace(fix, location=relocate(fix.location, self.path,
-                                                          to_original(original, self.shadow(current))))
-                    advice.setdefault(fix.key if fix.edit else (fix.code, (fix.title, held.location)), held)
+                    held = self.at_user_lines(fix, texts)
+                    advice.setdefault((self.file(fix), fix.key) if fix.edit else (fix.code, (fix.title, held.location)),
+                                      held)
             if report.scripts:
                 # It compiles (and calls correctly on the probe inputs); what is left are the
                 # latent bugs the compiled signatures show, e.g. `mask=None` typed as a Tensor.
@@ -151,33 +188,77 @@ class Loop:
                 # fails in another configuration (a flag's branch using a submodule None when it is off).
                 proposals = tuple(f for f in proposals if f.evidence in (Source.SIGNATURE, Source.SOURCE)
                                   or _static_param_mismatch(f, report))
-            candidates = [f for f in proposals if f.edit is not None and f.key not in self.tried
+            candidates = [f for f in proposals if f.edit is not None and (self.file(f), f.key) not in self.tried
                           and not (self.options.annotations_only and f.safety is Safety.NEEDS_DECISION)]
-            candidates = [f for f in candidates if self.accept(f, current)]
+            candidates = [f for f in candidates if self.accept(f, texts)]
             if not candidates:
                 break
-            scripted = current
-            current, report, applied, backed_out = self.try_fixes(current, report, candidates)
-            mapper = to_original(original, self.shadow(scripted))  # fixes cite the scripted text: show the user's lines
+            scripted = texts
+            texts, report, applied, backed_out = self.try_fixes(texts, report, candidates)
             passes.append(PassRecord(
                 len(passes) + 1, report.diagnostics,
-                tuple(replace(f, location=relocate(f.location, self.path, mapper)) for f in applied),
-                tuple(replace(f, location=relocate(f.location, self.path, mapper)) for f in backed_out),
+                tuple(self.at_user_lines(f, scripted) for f in applied),
+                tuple(self.at_user_lines(f, scripted) for f in backed_out),
                 time.perf_counter() - pass_started))
+            if self.options.on_pass is not None:
+                self.options.on_pass(passes[-1])
             if not applied:
                 break
-        if self.held:  # what is written lacks the held-back fixes: say how that text does
-            report = self.script(current, shadowed=False)
+        if any(self.held.values()):  # what is written lacks the held-back fixes: say how that text does
+            report = self.script(texts, shadowed=False)
         return Outcome(
-            path=self.path, original=original, final=current, scripts=report.scripts,
+            path=self.path, original=original, final=texts[self.path], scripts=report.scripts,
             passes=tuple(passes), remaining=report.diagnostics,
-            advice=tuple(advice.values()), targets=report.targets, uncompiled=_uncompiled(self.path, current),
-            notes=report.notes + self.static_notes, seconds=time.perf_counter() - started)
+            advice=tuple(advice.values()), targets=report.targets,
+            uncompiled=tuple(u for p, t in texts.items() for u in _uncompiled(p, t)),
+            notes=report.notes + self.static_notes + self.outside_notes(report),
+            seconds=time.perf_counter() - started,
+            files=tuple(FileChange(p, self.originals[p], t) for p, t in texts.items()
+                        if p != self.path and t != self.originals[p]))
 
-    def propose(self, source: str, report: ScriptReport) -> tuple[Fix, ...]:
-        index = index_source(self.path, self.shadow(source))  # the text the diagnostics are about
-        observations = self.static_evidence(source, report) + report.observations  # first match wins
-        return rules.plan(Evidence(index, report.diagnostics, report.signatures, observations))
+    def outside_notes(self, report: ScriptReport) -> tuple[str, ...]:
+        """Why the errors still in files that may not be edited are left there."""
+        from tsannotate.report import shown
+
+        left = dict.fromkeys(d.location.path for d in report.diagnostics
+                             if d.location is not None and d.location.path in self.closed)
+        return tuple(f"{shown(p)} is outside this model's project (an installed package, the standard "
+                     "library, or a file that cannot be read): tsannotate reports its errors but never "
+                     "edits it; change how the project calls it" for p in left)
+
+    def open_siblings(self, texts: dict[str, str], report: ScriptReport) -> None:
+        """Add the project files that compiler errors point into to the files being fixed."""
+        if self.options.open_sibling is None:
+            return
+        for d in report.diagnostics:
+            path = d.location.path if d.location else None
+            if path is None or path in texts or path in self.closed:
+                continue
+            text = self.options.open_sibling(path)
+            if text is None:
+                self.closed.add(path)
+            else:
+                texts[path] = self.originals[path] = text
+
+    def propose(self, texts: dict[str, str], report: ScriptReport) -> tuple[Fix, ...]:
+        self.open_siblings(texts, report)
+        fixes: list[Fix] = []
+        for path, text in texts.items():
+            index = index_source(path, self.shadow(path, text))  # the text the diagnostics are about
+            model = path == self.path
+            diagnostics = tuple(d for d in report.diagnostics
+                                if (d.location.path if d.location else self.path) == path
+                                or (model and (d.location is None or d.location.path not in texts)))
+            signatures = tuple(s for s in report.signatures if s.path == path or (model and not s.path))
+            observations = _for_file(path, self.path, report.observations)
+            if model:  # first match wins: mypy's inferences fill in only what the probe did not see
+                observations = self.static_evidence(text, report) + observations
+            for fix in rules.plan(Evidence(index, diagnostics, signatures, observations)):
+                if not self.options.wants(fix.code):  # --select / --ignore, [tool.tsannotate]
+                    continue
+                self.owner[fix] = path
+                fixes.append(fix)
+        return tuple(fixes)
 
     def static_evidence(self, source: str, report: ScriptReport) -> tuple[Observation, ...]:
         """What mypy infers, for the symbols the probe observed nothing about (one mypy run)."""
@@ -192,42 +273,47 @@ class Loop:
             self.static_notes = (result.note,)
         return unobserved(result.observations, report.observations)
 
-    def accept(self, fix: Fix, source: str) -> bool:
+    def accept(self, fix: Fix, texts: dict[str, str]) -> bool:
         if self.options.decide is None:
             return True
-        if self.options.decide(fix, source):
+        if self.options.decide(fix, texts[self.file(fix)]):
             return True
-        self.tried.add(fix.key)  # rejected stays rejected for the rest of the run
+        self.tried.add((self.file(fix), fix.key))  # rejected stays rejected for the rest of the run
         return False
 
-    def try_fixes(self, source: str, report: ScriptReport, fixes: Sequence[Fix]
-                  ) -> tuple[str, ScriptReport, list[Fix], list[Fix]]:
+    def try_fixes(self, texts: dict[str, str], report: ScriptReport, fixes: Sequence[Fix]
+                  ) -> tuple[dict[str, str], ScriptReport, list[Fix], list[Fix]]:
         """Apply fixes together; if that makes things worse, keep only the ones that help
         one at a time (cargo-fix semantics: a bad fix is backed out, never written)."""
-        text, new_report, applied = self.attempt(source, fixes)
+        new_texts, new_report, applied = self.attempt(texts, fixes)
         if applied and not _worse(new_report, report):
-            return text, new_report, applied, []
+            return new_texts, new_report, applied, []
         if len(fixes) == 1:
-            self.tried.update(f.key for f in fixes)
-            return source, report, [], list(fixes)
+            self.tried.update((self.file(f), f.key) for f in fixes)
+            return texts, report, [], list(fixes)
         kept: list[Fix] = []
         backed_out: list[Fix] = []
         for fix in fixes:
-            text, new_report, applied = self.attempt(source, [fix])
+            new_texts, new_report, applied = self.attempt(texts, [fix])
             if applied and not _worse(new_report, report):
-                source, report = text, new_report
+                texts, report = new_texts, new_report
                 kept.extend(applied)
             else:
-                self.tried.add(fix.key)
+                self.tried.add((self.file(fix), fix.key))
                 backed_out.append(fix)
-        return source, report, kept, backed_out
+        return texts, report, kept, backed_out
 
-    def attempt(self, source: str, fixes: Sequence[Fix]) -> tuple[str, ScriptReport, list[Fix]]:
-        edits = [f.edit for f in fixes if f.edit is not None]
-        result = apply_edits(source, edits)
-        applied = [f for f in fixes if f.edit in result.applied]
-        for f in applied:
-            self.tried.add(f.key)
-        if not applied or result.text == source:
-            return source, ScriptReport(), []
-        return result.text, self.script(result.text), applied
+    def attempt(self, texts: dict[str, str], fixes: Sequence[Fix]
+                ) -> tuple[dict[str, str], ScriptReport, list[Fix]]:
+        """The texts with `fixes` applied, each in its own file, and how they script."""
+        new = dict(texts)
+        applied: list[Fix] = []
+        for path in dict.fromkeys(self.file(f) for f in fixes):
+            mine = [f for f in fixes if self.file(f) == path]
+            result = apply_edits(texts[path], [f.edit for f in mine if f.edit is not None])
+            applied.extend(f for f in mine if f.edit in result.applied)
+            new[path] = result.text
+        self.tried.update((self.file(f), f.key) for f in applied)
+        if not applied or new == texts:
+            return texts, ScriptReport(), []
+        return new, self.script(new), applied

@@ -85,6 +85,7 @@ class CompiledSignature:
     qualname: str  # "Net.forward", "helper"
     params: tuple[CompiledParam, ...]
     returns: str
+    path: str = ""  # the file defining it ("" when unknown: the model file)
 
 
 class Role(enum.Enum):
@@ -113,6 +114,7 @@ class Observation:
     count: int = 1  # values seen
     note: str = ""
     static: bool = False  # inferred by mypy from the code, not seen at runtime (count is 0)
+    path: str = ""  # the file the function (or class) is in ("" when unknown: the model file)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,10 @@ class ScriptRequest:
     source: str  # the current (possibly edited, not yet written) text of that file
     probe: str | None = None  # "path.py:callable", or None to look in the model file
     no_probe: bool = False  # --no-probe: don't run the probe; compile zero-argument modules
+    # other files of the user's project, as this pass has them: (absolute path, text); the
+    # worker executes these instead of what is on disk when the model imports them
+    sources: tuple[tuple[str, str], ...] = ()
+    project_root: str = ""  # whose files load afresh each pass ("" = tsannotate.project's choice)
 
 
 @dataclass(frozen=True)
@@ -184,6 +190,7 @@ class VerifyRequest:
     trace: bool = False  # also trace with the first input and look for frozen values
     cpp: bool = False  # also run the saved model from a C++ program, without Python
     cache_dir: str | None = None  # where the C++ runner is built (default ~/.cache/tsannotate)
+    sources: tuple[tuple[str, str], ...] = ()  # fixed sibling files (the originals are on disk)
 
 
 @dataclass(frozen=True)
@@ -538,6 +545,15 @@ class PassRecord:
 
 
 @dataclass(frozen=True)
+class FileChange:
+    """One file's text before and after the fixes."""
+
+    path: str
+    original: str
+    final: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What a `fix`/`check` run found; the CLI turns it into text and an exit code."""
 
@@ -553,6 +569,7 @@ class Outcome:
     load_error: LoadError | None = None
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
+    files: tuple[FileChange, ...] = ()  # other project files the fixes edit (compiler errors in them)
 
     @property
     def fixes(self) -> tuple[Fix, ...]:
@@ -560,4 +577,10 @@ class Outcome:
 
     @property
     def changed(self) -> bool:
-        return self.final != self.original
+        return self.final != self.original or bool(self.files)
+
+    @property
+    def changes(self) -> tuple[FileChange, ...]:
+        """Every changed file, the model's first."""
+        own = (FileChange(self.path, self.original, self.final),) if self.final != self.original else ()
+        return own + self.files

@@ -63,7 +63,7 @@ def script_targets(loaded: Loaded, targets: list[Target]) -> Results:
             f"`torch.jit.script` on {failed.target} failed while the model was imported, "
             "so nothing else in the file was checked")
         return results
-    recorder = Recorder({loaded.path})  # the types the model file's functions see
+    recorder = Recorder(loaded.project_files)  # the types the project's functions see
     eager = {id(t): _eager_outputs(t, results.notes, recorder) for t in targets}  # before scripting
     results.observations = recorder.observations()
     results.notes.extend(recorder.notes())
@@ -95,7 +95,7 @@ def _script_one(loaded: Loaded, target: Target, eager: _Eager | None, results: R
 
 
 def _script_submodules(loaded: Loaded, target: Target, results: Results) -> None:
-    """Script each model-file submodule on its own, children before parents.
+    """Script each project-defined submodule on its own, children before parents.
 
     A class whose first instance fails is not tried again; instances that script
     are cheap (TorchScript reuses the compiled type for identical instances).
@@ -104,7 +104,7 @@ def _script_submodules(loaded: Loaded, target: Target, results: Results) -> None
     failed_classes: set[type] = set()
     for name, sub in _post_order(root):
         cls = type(sub)
-        if sub is root or not loaded.defined_here(cls) or cls in failed_classes:
+        if sub is root or not loaded.in_project(cls) or cls in failed_classes:
             continue
         try:
             scripted = torch.jit.script(sub)

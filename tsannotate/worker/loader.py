@@ -13,6 +13,9 @@ TorchScript uses) finds it, so compiler errors cite the user's path and lines.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import inspect
 import linecache
 import os
@@ -47,6 +50,7 @@ class Loaded:
     scripted_functions: list[Callable[..., Any]] = field(default_factory=list)
     import_script_error: ImportScriptError | None = None
     renames: dict[str, str] = field(default_factory=dict)  # fresh module name → real name
+    siblings: set[str] = field(default_factory=set)  # project files executed afresh for this request
 
     @property
     def fresh_name(self) -> str:
@@ -54,6 +58,21 @@ class Loaded:
 
     def defined_here(self, obj: object) -> bool:
         return getattr(obj, "__module__", None) == self.fresh_name
+
+    def in_project(self, obj: object) -> bool:
+        """Defined in the model file or in a project module loaded afresh for this request."""
+        module = getattr(obj, "__module__", None)
+        return module == self.fresh_name or module in self.renames
+
+    def file_of(self, obj: object) -> str:
+        """The file `obj`'s module was loaded from (the model's path if unknown)."""
+        module = sys.modules.get(getattr(obj, "__module__", None) or "")
+        found = getattr(module, "__file__", None)
+        return os.path.abspath(found) if isinstance(found, str) else self.path
+
+    @property
+    def project_files(self) -> set[str]:
+        return {self.path, *self.siblings}
 
     def scrub(self, text: str) -> str:
         """Replace the fresh module names in compiler text by the real ones."""
@@ -70,6 +89,7 @@ class Restore:
         self.modules: dict[str, types.ModuleType | None] = {}
         self.attrs: list[tuple[object, str, object]] = []
         self.lines: dict[str, object] = {}
+        self.later: list[Callable[[], None]] = []
 
     def module(self, name: str, module: types.ModuleType) -> None:
         self.modules.setdefault(name, sys.modules.get(name))
@@ -86,7 +106,12 @@ class Restore:
             lines[-1] += "\n"
         linecache.cache[path] = (len(text), None, lines, path)  # mtime None: checkcache keeps it
 
+    def undo_later(self, action: Callable[[], None]) -> None:
+        self.later.append(action)
+
     def undo(self) -> None:
+        for action in reversed(self.later):
+            action()
         sys.path[:] = self.path
         for name, previous in self.modules.items():
             if previous is None:
@@ -150,9 +175,14 @@ def _load(request: ScriptRequest, generation: int, restore: Restore) -> Loaded:
     add_path(os.path.dirname(path))
     recorder = _Recorder()
     parent_name, _, leaf = real_name.rpartition(".")
+    fresh = f"__tsannotate_g{generation}__.{leaf}"
+    loaded_renames: dict[str, str] = {fresh: real_name}
+    siblings: set[str] = set()
+    finder = _ProjectFinder(request, path, generation, restore, loaded_renames, siblings)
+    sys.meta_path.insert(0, finder)
+    restore.undo_later(lambda: sys.meta_path.remove(finder))
     with recorder:
         parent = _import_parent(parent_name, path) if parent_name else None
-    fresh = f"__tsannotate_g{generation}__.{leaf}"
     module = types.ModuleType(fresh)
     module.__file__ = path
     is_package = os.path.basename(path) == "__init__.py"
@@ -166,7 +196,7 @@ def _load(request: ScriptRequest, generation: int, restore: Restore) -> Loaded:
     if parent is not None and _is_parent(parent, home):
         restore.attr(parent, leaf, module)
     restore.source(path, request.source)
-    loaded = Loaded(path, module, real_name, renames={fresh: real_name})
+    loaded = Loaded(path, module, real_name, renames=loaded_renames, siblings=siblings)
     try:
         with recorder:
             exec(code, module.__dict__)
@@ -248,3 +278,67 @@ class _Recorder:
             name = getattr(obj, "__name__", None) or type(obj).__name__
             self.failure = ImportScriptError(name, exc)
             raise
+
+
+class _ProjectFinder(importlib.abc.MetaPathFinder):
+    """While a request is served: the user's project modules, executed afresh.
+
+    An import that resolves to a file of the model's project (see `tsannotate.project`)
+    is executed from the request's text for that file (else from disk) as a new module,
+    `__tsannotate_g<N>__.<name>`, registered under its real name too — the way the model
+    itself is loaded — so an edited sibling is what the model imports, and TorchScript
+    never reuses what it compiled from an earlier pass's version. The model file itself
+    is left to `_load`; everything outside the project is imported normally.
+    """
+
+    def __init__(self, request: ScriptRequest, model: str, generation: int, restore: Restore,
+                 renames: dict[str, str], siblings: set[str]) -> None:
+        from tsannotate.project import project_root
+
+        self.texts = {os.path.abspath(p): t for p, t in request.sources}
+        self.root = request.project_root or project_root(model)
+        self.model = model
+        self.generation = generation
+        self.restore = restore
+        self.renames = renames
+        self.siblings = siblings
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        from tsannotate.project import is_project_file
+
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        origin = spec.origin if spec is not None else None
+        if spec is None or not isinstance(origin, str) or not spec.has_location:
+            return None
+        origin = os.path.abspath(origin)
+        if origin == self.model or not is_project_file(origin, self.root):
+            return None
+        text = self.texts.get(origin)
+        if text is None:
+            try:
+                with open(origin, encoding="utf-8") as f:
+                    text = f.read()
+            except (OSError, UnicodeDecodeError):
+                return None  # let the normal import report it
+        fresh = f"__tsannotate_g{self.generation}__.{fullname}"
+        loader = _TextLoader(text, origin, fresh, self.restore)
+        self.restore.modules.setdefault(fullname, sys.modules.get(fullname))  # undo drops it
+        self.renames[fresh] = fullname
+        self.siblings.add(origin)
+        return importlib.util.spec_from_file_location(
+            fullname, origin, loader=loader, submodule_search_locations=spec.submodule_search_locations)
+
+
+class _TextLoader(importlib.abc.Loader):
+    def __init__(self, text: str, path: str, fresh: str, restore: Restore) -> None:
+        self.text, self.path, self.fresh, self.restore = text, path, fresh, restore
+
+    def create_module(self, spec: Any) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        code = compile(self.text, self.path, "exec", dont_inherit=True)  # a SyntaxError names the file
+        self.restore.source(self.path, self.text)  # where TorchScript's getsource looks
+        module.__name__ = self.fresh  # what TorchScript qualifies its classes and functions by
+        self.restore.module(self.fresh, module)
+        exec(code, module.__dict__)

@@ -10,7 +10,7 @@ function whose `co_filename` is one of `files` it records the arguments at 'call
 the return value and every other local at 'return' (a frame unwinding an exception
 reports 'return' too, and is skipped); and, for a method of an `nn.Module` instance,
 the instance's plain attributes at both. Types come from `runtime_types.type_of` and
-are joined per (qualname, name, role) with `tstypes.join`.
+are joined per (file, qualname, name, role) with `tstypes.join`.
 
 Overhead: the hook runs for every Python call in the process (torch's own included)
 and for every C call, so the common path is one comparison (for C events) or one
@@ -43,7 +43,7 @@ MAX_CALLS = 32  # calls of one function recorded; its later calls take the fast 
 _SKIPPED_FLAGS = (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
                   | inspect.CO_ITERABLE_COROUTINE)
 _RETURN_OPS = frozenset(dis.opmap[op] for op in ("RETURN_VALUE", "RETURN_CONST") if op in dis.opmap)
-_Key = tuple[str, str, str]  # (qualname, name, Role value): an enum hashes in Python
+_Key = tuple[str, str, str, str]  # (file, qualname, name, Role value): an enum hashes in Python
 _ARG, _RETURN, _LOCAL, _ATTR = (r.value for r in (Role.ARG, Role.RETURN, Role.LOCAL, Role.ATTR))
 _MODULE_OWN = frozenset(vars(nn.Module()))  # what every module's __dict__ holds: not attributes
 _Profile = Callable[[FrameType, str, Any], object]
@@ -52,7 +52,7 @@ _Profile = Callable[[FrameType, str, Any], object]
 class _Code:
     """What the hook needs to know about one recorded code object."""
 
-    __slots__ = ("qualname", "owner", "args", "first", "params", "bytecode", "calls",
+    __slots__ = ("path", "qualname", "owner", "args", "first", "params", "bytecode", "calls",
                  "return_key", "local_keys", "attr_keys")
 
     def __init__(self, code: CodeType) -> None:
@@ -61,14 +61,21 @@ class _Code:
         names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
         self.first = names[0] if code.co_argcount else ""  # `self`, for a method
         skip = self.first if self.first in ("self", "cls") else ""
-        self.args = tuple((n, (self.qualname, n, _ARG)) for n in names if n != skip)
+        self.path = code.co_filename
+        self.args = tuple((n, (self.path, self.qualname, n, _ARG)) for n in names if n != skip)
         star = code.co_varnames[len(names):len(names) + _stars(code)]
         self.params = frozenset((*names, *star, *code.co_freevars))  # not locals (`__class__`...)
         self.bytecode = code.co_code
         self.calls = 0
-        self.return_key: _Key = (self.qualname, "", _RETURN)
+        self.return_key: _Key = (self.path, self.qualname, "", _RETURN)
         self.local_keys: dict[str, _Key] = {}
         self.attr_keys: dict[type, dict[str, tuple[_Key, ...]]] = {}  # per class of `self`
+
+
+def _file_of(cls: type) -> str:
+    """The file a class was defined in, as its methods' code objects name it."""
+    module = sys.modules.get(cls.__module__)
+    return str(getattr(module, "__file__", "") or "")
 
 
 def _stars(code: CodeType) -> int:
@@ -109,11 +116,11 @@ class Recorder:
 
     def observations(self) -> tuple[Observation, ...]:
         out = []
-        for (qualname, name, role), j in self._joined.items():
+        for (path, qualname, name, role), j in self._joined.items():
             if j.note:
-                out.append(Observation(qualname, name, Role(role), "", j.count, j.note))
+                out.append(Observation(qualname, name, Role(role), "", j.count, j.note, path=path))
             elif j.type is not None:
-                out.append(Observation(qualname, name, Role(role), str(j.type), j.count))
+                out.append(Observation(qualname, name, Role(role), str(j.type), j.count, path=path))
         return tuple(out)
 
     def notes(self) -> tuple[str, ...]:
@@ -209,7 +216,7 @@ class Recorder:
                 continue
             key = keys.get(name)
             if key is None:
-                key = keys[name] = (info.qualname, name, _LOCAL)
+                key = keys[name] = (info.path, info.qualname, name, _LOCAL)
             see(key, item)
         self._attributes(info, local)
 
@@ -227,8 +234,9 @@ class Recorder:
                 continue
             key = keys.get(name)
             if key is None:  # under the instance's class, and the method's if that differs
-                owners = dict.fromkeys(o for o in (type(module).__qualname__, info.owner) if o)
-                key = keys[name] = tuple((owner, name, _ATTR) for owner in owners)
+                owners = dict.fromkeys(o for o in ((_file_of(type(module)), type(module).__qualname__),
+                                                   (info.path, info.owner)) if o[1])
+                key = keys[name] = tuple((path, owner, name, _ATTR) for path, owner in owners)
             for k in key:
                 see(k, attributes[name])
 

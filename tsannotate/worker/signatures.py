@@ -8,6 +8,7 @@ defined in the model file appear under their plain name.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -19,10 +20,13 @@ from tsannotate.worker.loader import Loaded
 
 def type_text(jit_type: Any, loaded: Loaded) -> str:
     text = str(getattr(jit_type, "annotation_str", None) or jit_type)
-    return loaded.scrub(text.replace(f"__torch__.{loaded.fresh_name}.", ""))
+    for fresh in loaded.renames:  # the model's and its sibling modules' classes: plain names
+        text = text.replace(f"__torch__.{fresh}.", "")
+    return loaded.scrub(text)
 
 
-def schema_signature(qualname: str, schema: Any, loaded: Loaded, *, method: bool) -> CompiledSignature:
+def schema_signature(qualname: str, schema: Any, loaded: Loaded, *, method: bool,
+                     path: str = "") -> CompiledSignature:
     arguments = list(schema.arguments)[1:] if method else list(schema.arguments)  # skip self
     params = tuple(
         CompiledParam(a.name, type_text(a.type, loaded), bool(a.has_default_value()))
@@ -35,15 +39,15 @@ def schema_signature(qualname: str, schema: Any, loaded: Loaded, *, method: bool
         result = returns[0]
     else:
         result = f"Tuple[{', '.join(returns)}]"
-    return CompiledSignature(qualname, params, result)
+    return CompiledSignature(qualname, params, result, path or loaded.path)
 
 
 def method_signatures(loaded: Loaded, eager: nn.Module, scripted: Any) -> list[CompiledSignature]:
-    """Every compiled method of every submodule whose class the model file defines."""
+    """Every compiled method of every submodule whose class the model's project defines."""
     out: list[CompiledSignature] = []
     for name, sub in eager.named_modules():
         cls = type(sub)
-        if not loaded.defined_here(cls):
+        if not loaded.in_project(cls):
             continue
         try:
             compiled = scripted
@@ -57,14 +61,15 @@ def method_signatures(loaded: Loaded, eager: nn.Module, scripted: Any) -> list[C
                 schema = getattr(compiled, method).schema
             except Exception:
                 continue
-            sig = schema_signature(f"{cls.__qualname__}.{method}", schema, loaded, method=True)
+            sig = schema_signature(f"{cls.__qualname__}.{method}", schema, loaded, method=True,
+                                   path=loaded.file_of(cls))
             if sig not in out:
                 out.append(sig)
     return out
 
 
 def function_signatures(loaded: Loaded) -> list[CompiledSignature]:
-    """Free functions of the model file that TorchScript compiled along the way.
+    """Free functions of the model file (and its project modules) that TorchScript compiled.
 
     Read from torch's cache of successfully scripted functions: the compilation unit
     itself also holds functions whose compile failed, with made-up return types.
@@ -73,14 +78,17 @@ def function_signatures(loaded: Loaded) -> list[CompiledSignature]:
 
     cached = cast(Callable[[object], Any], _state._try_get_jit_cached_function)
     out: list[CompiledSignature] = []
-    for obj in list(vars(loaded.module).values()):
-        if not (inspect.isfunction(obj) and loaded.defined_here(obj)):
-            continue
+    modules = [loaded.module, *(sys.modules.get(fresh) for fresh in loaded.renames)]
+    functions = {id(obj): obj for module in modules if module is not None
+                 for obj in list(vars(module).values())
+                 if inspect.isfunction(obj) and loaded.in_project(obj)}
+    for obj in functions.values():
         try:
             compiled = cached(obj)
         except Exception:
             continue
         if compiled is not None:
-            out.append(schema_signature(obj.__qualname__, compiled.schema, loaded, method=False))
+            out.append(schema_signature(obj.__qualname__, compiled.schema, loaded, method=False,
+                                        path=loaded.file_of(obj)))
     return out
 

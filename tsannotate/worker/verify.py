@@ -84,8 +84,8 @@ def _verify(request: VerifyRequest) -> VerifyReport:
     out = _Out()
     baseline: dict[str, list[Any]] = {}
     try:
-        if request.original is not None and request.original != request.source:
-            baseline = _baseline(replace(request, source=request.original))
+        if request.original is not None and (request.original != request.source or request.sources):
+            baseline = _baseline(replace(request, source=request.original, sources=()))  # siblings: on disk
         with _targets(request, out) as (loaded, targets):
             for target in targets:
                 _Verifier(loaded, target, request, out, baseline.get(target.name)).run()
@@ -97,7 +97,7 @@ def _verify(request: VerifyRequest) -> VerifyReport:
 
 @contextmanager
 def _targets(request: VerifyRequest, out: _Out) -> Iterator[tuple[Loaded, list[Target]]]:
-    script_request = ScriptRequest(request.model_path, request.source, request.probe)
+    script_request = ScriptRequest(request.model_path, request.source, request.probe, sources=request.sources)
     with loading(script_request) as (loaded, restore):
         failed = loaded.import_script_error
         if failed is not None:
