@@ -164,10 +164,10 @@ def test_json_lists_checks_calls_hazards_and_notes() -> None:
         notes=("f is a function: ...",), seconds=0.0661)
     data = json.loads(verify_report.to_json(report, "f.py"))
     assert data == {
-        "path": "f.py", "verified": False,
+        "schema": 1, "path": "f.py", "verified": False,
         "checks": [{"target": "f", "stage": "traced", "input": "probe input 0 with batch 2 (dim 0: 1 → 2)",
                     "ok": False, "message": "output: ..."}],
         "python_calls": [],
         "hazards": [{"what": "`len(x)` of a tensor ...", "warned": True,
-                     "location": {"path": "/abs/f.py", "line": 4, "column": 24}}],
+                     "location": {"path": "/abs/f.py", "line": 4, "column": 25}}],  # 1-based, as in text
         "notes": ["f is a function: ..."], "seconds": 0.066}

@@ -146,19 +146,25 @@ def _why_unfixed(d: Diagnostic) -> str:
     return "no rule could tell which annotation makes this compile"
 
 
+JSON_SCHEMA = 1  # docs/json.md; bumped when a field changes meaning or goes away (not when one is added)
+
+
 def to_json(outcome: Outcome, written: bool) -> str:
+    """`fix`/`check --format json`: one object per file, every field described in docs/json.md."""
     data: dict[str, Any] = {
+        "schema": JSON_SCHEMA,
         "path": shown(outcome.path),
         "scripts": outcome.scripts,
         "changed": outcome.changed,
         "written": written,
         "targets": [{"name": t.name, "scripted": t.scripted, "called": t.called}
                     for t in outcome.targets],
-        "fixes": [_fix_json(f, p.number) for p in outcome.passes for f in p.fixes],
-        "backed_out": [_fix_json(f, p.number) for p in outcome.passes for f in p.backed_out],
+        "fixes": [_fix_json(f, p.number, "written" if written else "proposed")
+                  for p in outcome.passes for f in p.fixes],
+        "backed_out": [_fix_json(f, p.number, "backed-out") for p in outcome.passes for f in p.backed_out],
         "diagnostics": [_diag_json(d) for d in outcome.remaining],
-        "passes": [{"number": p.number, "fixes": len(p.fixes), "seconds": round(p.seconds, 3)}
-                   for p in outcome.passes],
+        "passes": [{"number": p.number, "fixes": len(p.fixes), "backed_out": len(p.backed_out),
+                    "errors": len(p.diagnostics), "seconds": round(p.seconds, 3)} for p in outcome.passes],
         "notes": list(outcome.notes),
         "seconds": round(outcome.seconds, 3),
         **decisions_json(outcome),  # advice, decorated methods, needs_python
@@ -169,10 +175,10 @@ def to_json(outcome: Outcome, written: bool) -> str:
     return json.dumps(data, indent=2)
 
 
-def _fix_json(fix: Fix, number: int) -> dict[str, Any]:
+def _fix_json(fix: Fix, number: int, status: str) -> dict[str, Any]:
     return {"code": fix.code, "title": fix.title, "reason": fix.reason,
             "safety": fix.safety.value, "evidence": fix.evidence.value, "pass": number,
-            "location": where(fix.location) if fix.location else None}
+            "status": status, "location": where(fix.location) if fix.location else None}
 
 
 def _diag_json(d: Diagnostic) -> dict[str, Any]:

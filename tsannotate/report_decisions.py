@@ -78,6 +78,7 @@ def decisions_json(outcome: Outcome) -> dict[str, Any]:
     methods = decorated(outcome)
     return {
         "advice": [{"code": f.code, "title": f.title, "reason": f.reason, "safety": f.safety.value,
+                    "status": "advice" if f.safety is Safety.DISPLAY_ONLY else "held-back",
                     "line": f.location.line if f.location else None} for f in outcome.advice],
         "decorated": [{"function": m.function, "decorator": f"torch.jit.{m.decorator}",
                        "needs_python": m.needs_python, "added": m.added} for m in methods],

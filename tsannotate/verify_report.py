@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 
 from tsannotate.records import Check, Hazard, Location, VerifyReport
+from tsannotate.report import JSON_SCHEMA
 from tsannotate.report import shown as shown_path
 from tsannotate.report import where
 
@@ -85,9 +86,10 @@ def _derived_summary(derived: list[str]) -> str:
 def to_json(report: VerifyReport, shown: str) -> str:
     """`verify --format json`: every check, call back into Python, hazard and note."""
     def place(loc: Location | None) -> dict[str, object] | None:
-        return None if loc is None else {**asdict(loc), "path": shown_path(loc.path)}
+        return None if loc is None else {"path": shown_path(loc.path), "line": loc.line, "column": loc.column + 1}
 
     return json.dumps({
+        "schema": JSON_SCHEMA,
         "path": shown,
         "verified": report.ok and report.compared,
         "checks": [asdict(c) for c in report.checks],
