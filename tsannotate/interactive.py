@@ -41,4 +41,5 @@ class Reviewer:
     def _hunk(self, fix: Fix, source: str) -> str:
         if fix.edit is None:
             return ""
-        return report.diff_text(str(self.path), source, apply_edits(source, [fix.edit]).text, context=2)
+        path = fix.location.path if fix.location else str(self.path)  # a sibling module's fix: its file
+        return report.diff_text(path, source, apply_edits(source, [fix.edit]).text, context=2)

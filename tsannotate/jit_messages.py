@@ -240,6 +240,7 @@ _RULES: tuple[tuple[re.Pattern[str], Rule], ...] = tuple((re.compile(p, re.M), r
     (r"Python builtin <.+?> is currently not supported in Torchscript:?", _unsupported),
     (r"Unknown type name '(?P<name>[^']+)':?", _unsupported),
     (r"Compiled functions can't take variable number of arguments.*", _unsupported),
+    (r"getattr's second argument must be a string literal", _unsupported),  # getattr(self, name)
     (r"^.*(?:aren't supported|are not supported|is not supported|not supported in TorchScript|"
      r"Don't support|Expected a single top-level function|cannot statically infer).*$", _unsupported),
     (r"(?P<name>\w+) is not defined in the (?:true|false) branch", _generic(K.UNKNOWN, "name")),
@@ -271,8 +272,8 @@ def _classify_variants(d: Diagnostic, vs: list[jt.Variant], f: jt.Frame | None) 
     d = replace(d, message=f"{first.name}: {first.failure}".replace(" (inferred)", ""))
     expects = [(v, m) for v in vs for m in [_EXPECT.search(v.failure)] if m]
     # (b) a compiled callee's parameter was inferred as Tensor: annotate the callee
-    for v, m in expects:
-        if m.group("exp").endswith("(inferred)"):
+    for v, m in expects:  # ...or is a plain Tensor in an @torch.jit.ignore'd function's signature
+        if m.group("exp").endswith("(inferred)") or (m.group("exp") == "Tensor" and "::" not in v.name):
             owner, name, found = _method_owner(v), v.name.rsplit("::", 1)[-1], jt.clean_type(m.group("found"))
             return replace(d, kind=K.INFERRED_TENSOR, symbol=m.group("arg"), types=(_needed(found, "Tensor"),),
                            function=f"{owner}.{name}" if owner else name, owner=owner,

@@ -105,6 +105,16 @@ def _uncompiled(path: str, source: str) -> list[tuple[str, str]]:
     return found
 
 
+def _concerns(d: Diagnostic, path: str, model: str, texts: dict[str, str]) -> bool:
+    """Whether the fix for `d` may be in the file at `path`: the file the error is in, or the
+    file defining the function it is about (a call site in one file, the callee in another).
+    The model file also gets what no other file being fixed is named by."""
+    here = d.location.path if d.location else None
+    if path in (here, d.function_path):
+        return True
+    return path == model and here not in texts and d.function_path not in texts
+
+
 def _for_file(path: str, model: str, items: Sequence[Observation]) -> tuple[Observation, ...]:
     """What the probe saw in the file at `path` (an observation without a file: the model's)."""
     return tuple(o for o in items if o.path == path or (path == model and not o.path))
@@ -231,14 +241,14 @@ class Loop:
         if self.options.open_sibling is None:
             return
         for d in report.diagnostics:
-            path = d.location.path if d.location else None
-            if path is None or path in texts or path in self.closed:
-                continue
-            text = self.options.open_sibling(path)
-            if text is None:
-                self.closed.add(path)
-            else:
-                texts[path] = self.originals[path] = text
+            for path in (d.location.path if d.location else None, d.function_path or None):
+                if path is None or path in texts or path in self.closed:
+                    continue
+                text = self.options.open_sibling(path)
+                if text is None:
+                    self.closed.add(path)
+                else:
+                    texts[path] = self.originals[path] = text
 
     def propose(self, texts: dict[str, str], report: ScriptReport) -> tuple[Fix, ...]:
         self.open_siblings(texts, report)
@@ -246,9 +256,7 @@ class Loop:
         for path, text in texts.items():
             index = index_source(path, self.shadow(path, text))  # the text the diagnostics are about
             model = path == self.path
-            diagnostics = tuple(d for d in report.diagnostics
-                                if (d.location.path if d.location else self.path) == path
-                                or (model and (d.location is None or d.location.path not in texts)))
+            diagnostics = tuple(d for d in report.diagnostics if _concerns(d, path, self.path, texts))
             signatures = tuple(s for s in report.signatures if s.path == path or (model and not s.path))
             observations = _for_file(path, self.path, report.observations)
             if model:  # first match wins: mypy's inferences fill in only what the probe did not see

@@ -66,6 +66,7 @@ class Diagnostic:
     target: str = ""  # what was being scripted when this appeared ("Net", "helper", "Net.encoder")
     function: str | None = None
     owner: str | None = None  # class the symbol belongs to: "G" in "Module 'G' has no attribute 'foo'"
+    function_path: str = ""  # the file defining `function`, when the worker found it (a callee elsewhere)
 
     def where(self) -> str:
         return str(self.location) if self.location else "<unknown location>"
@@ -489,8 +490,19 @@ class EnumerateLoop:
     index: str  # the loop variable: "i"
 
 
+@dataclass(frozen=True)
+class NamedTupleClass:
+    """`Name = namedtuple("Name", [...])` (collections, at module level) → `class Name(NamedTuple):`
+    with one annotated field per name, in the namedtuple's order."""
+
+    name: str
+    fields: tuple[tuple[str, str], ...]  # (field, annotation text)
+    base: str = "NamedTuple"  # as the file spells typing: "NamedTuple", "typing.NamedTuple"
+    imports: tuple[ImportName, ...] = ()  # what the base and the field annotations need
+
+
 Edit = (AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute | Decorate
-        | WrapValue | EnumerateLoop)
+        | WrapValue | EnumerateLoop | NamedTupleClass)
 
 
 class Source(enum.Enum):

@@ -9,6 +9,7 @@ in one pass.
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,9 +156,29 @@ def _from_torch(cls: type) -> bool:
 
 
 def _compile_diagnostic(loaded: Loaded, exc: BaseException, target: str) -> Diagnostic:
+    from dataclasses import replace
+
     from tsannotate.jit_messages import parse_compile_error
 
-    return parse_compile_error(loaded.scrub(str(exc)), type(exc).__name__, target)
+    d = parse_compile_error(loaded.scrub(str(exc)), type(exc).__name__, target)
+    if d.function:  # the error may be at a call site, about a callee another project file defines
+        d = replace(d, function_path=_defining_file(loaded, d.function))
+    return d
+
+
+def _defining_file(loaded: Loaded, qualname: str) -> str:
+    """The project file defining the function or method `qualname` ("" if none does)."""
+    import sys
+
+    head, _, rest = qualname.partition(".")
+    for name in [loaded.fresh_name, *loaded.renames]:
+        module = loaded.module if name == loaded.fresh_name else sys.modules.get(name)
+        obj = getattr(module, head, None)
+        for part in rest.split(".") if rest else ():
+            obj = getattr(obj, part, None)
+        if obj is not None and (inspect.isfunction(obj) or inspect.isclass(obj)) and loaded.in_project(obj):
+            return loaded.file_of(obj)
+    return ""
 
 
 # --------------------------------------------------------------------------- call check
