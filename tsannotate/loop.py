@@ -224,7 +224,8 @@ class Loop:
             notes=report.notes + self.static_notes + self.outside_notes(report),
             seconds=time.perf_counter() - started,
             files=tuple(FileChange(p, self.originals[p], t) for p, t in texts.items()
-                        if p != self.path and t != self.originals[p]))
+                        if p != self.path and t != self.originals[p]),
+            not_edited=tuple(sorted(self.closed)))
 
     def outside_notes(self, report: ScriptReport) -> tuple[str, ...]:
         """Why the errors still in files that may not be edited are left there."""

@@ -582,6 +582,7 @@ class Outcome:
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
     files: tuple[FileChange, ...] = ()  # other project files the fixes edit (compiler errors in them)
+    not_edited: tuple[str, ...] = ()  # files errors point into that are outside the project
 
     @property
     def fixes(self) -> tuple[Fix, ...]:
