@@ -826,6 +826,12 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
         AnnotateParam("cosine_scale", "progress", ann("float")),
         AnnotateParam("cosine_scale", "floor", ann("float")),
     ],
+    "none_passed_through_to_helper": [
+        AnnotateParam("BiasedBlock._mix", "bias", OPT_TENSOR),
+        AnnotateParam("BiasedBlock._mix", "padding", OPT_TENSOR),
+        AnnotateParam("BiasedBlock.forward", "bias", OPT_TENSOR),
+        AnnotateParam("BiasedBlock.forward", "padding", OPT_TENSOR),
+    ],
     "optional_arg_from_caller": [
         AnnotateParam("MaskedAttentionPool.merge_masks", "padding", OPT_TENSOR),
         AnnotateParam("MaskedAttentionPool.forward", "padding", OPT_TENSOR),

@@ -201,6 +201,16 @@ def test_signature_evidence_for_none_default() -> None:
     assert "fails when called with None" in fix.reason
 
 
+def test_signature_evidence_for_a_parameter_seen_only_as_none() -> None:
+    # no None default: the probe passed None through (`helper(x, None)`), and it compiled as a Tensor
+    sig = CompiledSignature("helper", (CompiledParam("a", "Tensor"), CompiledParam("b", "Tensor")), "Tensor")
+    [fix] = rules.plan(evidence(sig, obs("helper", "b", Role.ARG, "NoneType")))
+    assert fix.code == "TS001"
+    assert fix.edit == AnnotateParam("helper", "b", fix.edit.annotation)  # type: ignore[union-attr]
+    assert ann_text(fix.edit) == "Optional[torch.Tensor]"
+    assert "passed `b` only as None" in fix.reason
+
+
 def test_compiler_and_probe_disagreeing_is_said() -> None:
     d = diag(DiagnosticKind.INFERRED_TENSOR, 19, "n", "int")
     [fix] = rules.plan(evidence(d, obs("Net.forward", "n", Role.ARG, "float")))

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tsannotate import tstypes
-from tsannotate.records import AnnotateParam, Evidence, Fix, Location, ValueKind, Source
-from tsannotate.rules._common import annotation, evidence_of, observed_params, saw, usable, without_none
+from tsannotate.records import AnnotateParam, Evidence, Fix, Location, Role, ValueKind, Source
+from tsannotate.rules._common import (annotation, evidence_of, observed_params, observed_type, saw, usable,
+                                     without_none)
 
 CODE = "TS001"
 
@@ -37,6 +38,10 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
 
 
 def _from_signatures(evidence: Evidence) -> Iterator[Fix]:
+    """A parameter compiled as a plain T that defaults to None, or that the probe saw holding only
+    None (`self._sa_block(x, mask, padding)` with `padding=None` passed through): Optional[T]. The
+    second kind needs no default, and is fixed in the same pass as the caller's own parameter,
+    which would otherwise pass an Optional into a callee that does not compile with it."""
     source = evidence.source
     for sig in evidence.signatures:
         func = source.function(sig.qualname)
@@ -44,17 +49,27 @@ def _from_signatures(evidence: Evidence) -> Iterator[Fix]:
             continue
         for compiled in sig.params:
             param = func.param(compiled.name)
-            if param is None or param.annotation is not None or param.default_kind is not ValueKind.NONE:
+            if param is None or param.annotation is not None or param.star:
+                continue
+            obs = evidence.observed(func.qualname, param.name, Role.ARG)
+            only_none = (obs is not None and not obs.static and (t := observed_type(obs)) is not None
+                         and t.is_none)
+            if param.default_kind is not ValueKind.NONE and not only_none:
                 continue
             seen = usable(compiled.type)
             if seen is None or seen.is_optional:
                 continue
             ann = annotation(tstypes.optional(seen), source)
+            if param.default_kind is ValueKind.NONE:
+                why = f"`{param.name}=None` compiles as a plain {seen}"
+            else:
+                assert obs is not None
+                why = (f"the probe run passed `{param.name}` only as None ({obs.count} value"
+                       f"{'s' if obs.count != 1 else ''} seen in {func.qualname}); it compiles as a plain {seen}")
             yield Fix(
                 CODE,
                 f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
-                f"`{param.name}=None` compiles as a plain "
-                f"{seen} (TorchScript assumes unannotated parameters are Tensors), so the "
+                f"{why} (TorchScript assumes unannotated parameters are Tensors), so the "
                 f"scripted {func.qualname} fails when called with None",
                 AnnotateParam(func.qualname, param.name, ann),
                 location=Location(source.path, func.first_line),
