@@ -118,7 +118,11 @@ def same(a: Any, b: Any, where: str = "output") -> str | None:
             return f"{where}: tensor values differ (max abs diff {(a - b).abs().max().item()})"
         return None
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        if type(a) is not type(b):
+        # a scripted model's namedtuple is a class of TorchScript's own: same name and fields is the same
+        named = all(isinstance(v, tuple) and hasattr(v, "_fields") for v in (a, b))
+        if named and (type(a).__name__, a._fields) != (type(b).__name__, b._fields):
+            return f"{where}: {type(a).__name__}{a._fields} vs {type(b).__name__}{b._fields}"
+        if type(a) is not type(b) and not named:
             return f"{where}: {type(a).__name__} vs {type(b).__name__}"
         if len(a) != len(b):
             return f"{where}: length {len(a)} vs {len(b)}"

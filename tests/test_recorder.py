@@ -98,9 +98,11 @@ def test_type_of(value: object, expected: str) -> None:
     ("value", "note"),
     [
         pytest.param(Config(), "a Python object of type Config", id="object"),
-        pytest.param(Point(1, 2), "a namedtuple (use typing.NamedTuple)", id="namedtuple"),
+        pytest.param(Point(1, 2), "a namedtuple Point(x: int, y: int) (use typing.NamedTuple)", id="namedtuple"),
+        pytest.param(Point(1, Config()), "a namedtuple Point(x: int, y: ?) (use typing.NamedTuple)",
+                     id="namedtuple-opaque-field"),
         pytest.param([1, Config()], "a list holding a Python object of type Config", id="in-list"),
-        pytest.param({"k": Point(1, 2)}, "a dict holding a namedtuple (use typing.NamedTuple)",
+        pytest.param({"k": Point(1, 2)}, "a dict holding a namedtuple Point(x: int, y: int) (use typing.NamedTuple)",
                      id="in-dict"),
     ],
 )

@@ -19,6 +19,7 @@ from tsannotate.records import (
     Edit,
     EnumerateLoop,
     ImportName,
+    NamedTupleClass,
     WrapValue,
 )
 from tsannotate.rewrite import RewriteResult, apply_edits
@@ -717,6 +718,34 @@ def test_decorate_adds_import_torch_when_unbound() -> None:
 
 # --------------------------------------------------------------------------- mechanical refactors
 
+NAMEDTUPLE = dedent('''\
+    """Outputs."""
+    from collections import namedtuple
+
+    import torch
+
+    Output = namedtuple("Output", ["logits", "count"])  # what forward returns
+    def f():
+        return Output(torch.ones(1), 1)
+    ''')
+NAMEDTUPLE_CLASS = dedent('''\
+    """Outputs."""
+
+    import torch
+    from typing import NamedTuple
+
+
+    class Output(NamedTuple):  # what forward returns
+        logits: torch.Tensor
+        count: int
+
+
+    def f():
+        return Output(torch.ones(1), 1)
+    ''')
+OUTPUT = NamedTupleClass("Output", (("logits", "torch.Tensor"), ("count", "int")), "NamedTuple",
+                         (ImportName("typing", "NamedTuple"),))
+
 LOOP = dedent("""\
     class Net:
         def forward(self, x):
@@ -740,6 +769,21 @@ REFACTOR_CASES = [
                  [WrapValue("Net.__init__", "self.blocks", "nn.ModuleList")],
                  "class Net:\n    def __init__(self):\n        self.blocks = nn.ModuleList([nn.Linear(2, 2), nn.ReLU()])  # two\n",
                  id="module-list"),
+    pytest.param(NAMEDTUPLE, [OUTPUT], NAMEDTUPLE_CLASS, id="namedtuple"),
+    pytest.param(NAMEDTUPLE.replace('["logits", "count"]', '"logits, count"'), [OUTPUT], NAMEDTUPLE_CLASS,
+                 id="namedtuple-fields-in-one-string"),
+    pytest.param(NAMEDTUPLE.replace("from collections import namedtuple", "import collections")
+                 .replace("= namedtuple(", "= collections.namedtuple("), [OUTPUT], NAMEDTUPLE_CLASS,
+                 id="collections-namedtuple"),
+    pytest.param(NAMEDTUPLE.replace("import torch\n", "import torch\nimport typing\n"),
+                 [NamedTupleClass("Output", OUTPUT.fields, "typing.NamedTuple")],
+                 NAMEDTUPLE_CLASS.replace("import torch\n", "import torch\nimport typing\n")
+                 .replace("from typing import NamedTuple\n", "").replace("(NamedTuple)", "(typing.NamedTuple)"),
+                 id="namedtuple-typing-module"),
+    pytest.param(NAMEDTUPLE.replace("def f():", "Pair = namedtuple(\"Pair\", \"a b\")\n\n\ndef f():"), [OUTPUT],
+                 NAMEDTUPLE_CLASS.replace('"""\n\nimport torch\n', '"""\nfrom collections import namedtuple\n\nimport torch\n')
+                 .replace("def f():", "Pair = namedtuple(\"Pair\", \"a b\")\n\n\ndef f():"),
+                 id="namedtuple-import-still-used"),
 ]
 
 
@@ -762,6 +806,13 @@ def test_refactor_twice(src: str, edits: list[Edit], expected: str) -> None:
                      [WrapValue("Net.__init__", "self.blocks", "nn.ModuleList")],
                      ["the first assignment to 'self.blocks' in Net.__init__ is not a list display or comprehension"],
                      id="not-a-list"),
+        pytest.param(NAMEDTUPLE.replace('["logits", "count"])', '["logits", "count"], defaults=(0,))'), [OUTPUT],
+                     ["namedtuple 'Output' takes more than a name and its fields (defaults, rename): left alone"],
+                     id="namedtuple-with-defaults"),
+        pytest.param(NAMEDTUPLE.replace('"count"]', '"total"]'), [OUTPUT],
+                     ["the fields of namedtuple 'Output' differ"], id="namedtuple-other-fields"),
+        pytest.param(NAMEDTUPLE.replace("Output = ", "def make():\n    Output = "), [OUTPUT],
+                     ["no namedtuple 'Output'"], id="namedtuple-not-at-module-level"),
     ],
 )
 def test_refactor_noop(src: str, edits: list[Edit], reasons: list[str]) -> None:
@@ -903,6 +954,9 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     "final_flag_on_in_probe": [AnnotateAttribute("PooledHead", "use_proj", ann("Final[bool]", FINAL))],
     "final_flag_helper_on_in_probe": [AnnotateAttribute("TracingEncoder", "verbose", ann("Final[bool]", FINAL)),
                                       Decorate("TracingEncoder.report", "torch.jit.ignore", ann("None"))],
+    "refactor_namedtuple": [NamedTupleClass("HeadOutput", (("scores", "torch.Tensor"), ("num_boxes", "int"),
+                                                           ("threshold", "float")), "NamedTuple",
+                                            (ImportName("typing", "NamedTuple"),))],
     "final_class_constants_one_pass": [AnnotateAttribute("LogMelNorm", name, ann(f"Final[{t}]", FINAL))
                                        for name, t in (("EPS", "float"), ("CLIP", "float"), ("PAD", "int"))],
 }

@@ -1,4 +1,5 @@
-"""TS007 (Final), TS008 (@torch.jit.ignore), TS009 (@torch.jit.unused), TS020 (refactor advice):
+"""TS007 (Final), TS008 (@torch.jit.ignore), TS009 (@torch.jit.unused), TS011-TS013 (mechanical refactors),
+TS020 (refactor advice):
 pure rules on evidence built by hand, the way the worker reports it. No torch."""
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ from tsannotate.records import (
     Location,
     Observation,
     Role,
+    ImportName,
+    NamedTupleClass,
     Safety,
     Source,
     WrapValue,
 )
+from tsannotate.jit_messages import parse_compile_error
 from tsannotate.source import index_source
+from tsannotate.tstypes import TSType, namedtuple_note
 
 K = DiagnosticKind
 PATH = "/p/model.py"
@@ -409,3 +414,86 @@ def test_helper_under_a_default_off_flag_the_probe_turned_on_is_ignored_too() ->
     d = Diagnostic(K.UNSUPPORTED, "try blocks aren't supported", Location(PATH, line_of("        try:", text)))
     ran = Observation("Net.augment", "x", Role.ARG, "Tensor")
     assert sorted(f.code for f in plan(d, ran, text=text) if f.edit is not None) == ["TS007", "TS008"]
+
+
+# --------------------------------------------------------------------------- TS013 namedtuple → NamedTuple
+
+HEAD = dedent('''\
+    from collections import namedtuple
+
+    import torch
+    from torch import nn
+
+    HeadOutput = namedtuple("HeadOutput", ["scores", "num_boxes", "threshold"])
+
+
+    class DetectionHead(nn.Module):
+        def forward(self, x):
+            scores = torch.sigmoid(x).squeeze(-1)
+            return HeadOutput(scores, int((scores > 0.5).sum()), 0.5)
+    ''')
+# What torch.jit.script says (torch 2.13), with the path and line of HEAD's return
+NAMEDTUPLE_ERROR = '''
+
+HeadOutput(Tensor scores, Tensor num_boxes, Tensor threshold) -> ():
+Expected a value of type 'Tensor (inferred)' for argument 'num_boxes' but instead found type 'int'.
+Inferred 'num_boxes' to be of type 'Tensor' because it was not annotated with an explicit type.
+:
+  File "/p/model.py", line 12
+    def forward(self, x):
+        scores = torch.sigmoid(x).squeeze(-1)
+        return HeadOutput(scores, int((scores > 0.5).sum()), 0.5)
+               ~~~~~~~~~~ <--- HERE
+'''
+CLASS_FIELD_ERROR = '''
+
+HeadOutput(Tensor scores, int num_boxes, Tensor threshold) -> ():
+Expected a value of type 'Tensor' for argument 'threshold' but instead found type 'float'.
+:
+  File "/p/model.py", line 16
+    def forward(self, x):
+        scores = torch.sigmoid(x).squeeze(-1)
+        return HeadOutput(scores, int((scores > 0.5).sum()), 0.5)
+               ~~~~~~~~~~ <--- HERE
+'''
+
+
+def namedtuple_fixes(*observations: Observation, text: str = HEAD, error: str = NAMEDTUPLE_ERROR) -> list[Fix]:
+    d = parse_compile_error(error, "RuntimeError", "DetectionHead")
+    return [f for f in plan(d, *observations, text=text) if f.code == "TS013"]
+
+
+def test_namedtuple_becomes_a_named_tuple_class_with_the_field_types_the_probe_saw() -> None:
+    note = namedtuple_note("HeadOutput", [("scores", TSType("Tensor")), ("num_boxes", TSType("int")),
+                                          ("threshold", TSType("float"))])
+    [fix] = namedtuple_fixes(Observation("DetectionHead.forward", "", Role.RETURN, "", 2, note))
+    assert fix.edit == NamedTupleClass("HeadOutput", (("scores", "torch.Tensor"), ("num_boxes", "int"),
+                                                      ("threshold", "float")), "NamedTuple",
+                                       (ImportName("typing", "NamedTuple"), ImportName("torch")))
+    assert fix.safety is Safety.NEEDS_DECISION and fix.evidence is Source.PROBE
+    assert fix.location is not None and fix.location.line == line_of("return HeadOutput", HEAD)
+    assert "the probe saw HeadOutput(scores: Tensor, num_boxes: int, threshold: float)" in fix.reason
+
+
+def test_namedtuple_without_a_probe_takes_the_compilers_type_and_tensors() -> None:
+    [fix] = namedtuple_fixes()
+    assert isinstance(fix.edit, NamedTupleClass) and fix.evidence is Source.COMPILER
+    assert fix.edit.fields == (("scores", "torch.Tensor"), ("num_boxes", "int"), ("threshold", "torch.Tensor"))
+
+
+def test_a_named_tuple_class_field_the_compiler_rejects_is_annotated_with_what_it_found() -> None:
+    text = HEAD.replace('HeadOutput = namedtuple("HeadOutput", ["scores", "num_boxes", "threshold"])\n', dedent('''\
+        class HeadOutput(NamedTuple):
+            scores: torch.Tensor
+            num_boxes: int
+            threshold: torch.Tensor
+        ''')).replace("from collections import namedtuple\n", "from typing import NamedTuple\n")
+    [fix] = namedtuple_fixes(text=text, error=CLASS_FIELD_ERROR)
+    assert fix.edit == AnnotateAttribute("HeadOutput", "threshold", fix.edit.annotation)  # type: ignore[union-attr]
+    assert fix.edit.annotation.text == "float" and fix.safety is Safety.SAFE  # type: ignore[union-attr]
+
+
+def test_a_function_of_the_same_name_is_not_a_namedtuple() -> None:
+    text = HEAD.replace('HeadOutput = namedtuple("HeadOutput", ["scores", "num_boxes", "threshold"])\n',
+                        "def HeadOutput(scores, num_boxes, threshold):\n    return scores\n")
+    assert namedtuple_fixes(text=text) == []

@@ -30,6 +30,7 @@ from tsannotate.records import (
     Edit,
     EnumerateLoop,
     ImportName,
+    NamedTupleClass,
     WrapValue,
 )
 from tsannotate.rewrite_edits import (
@@ -41,7 +42,7 @@ from tsannotate.rewrite_edits import (
     annotate_return,
     decorate,
 )
-from tsannotate.rewrite_refactors import enumerate_loop, wrap_value
+from tsannotate.rewrite_refactors import NamedTupleTransformer, enumerate_loop, wrap_value
 from tsannotate.source_values import ModuleImports, SourceSyntaxError, module_imports, parse_module, root_names
 
 __all__ = ["ALREADY", "RewriteError", "RewriteResult", "SourceSyntaxError", "apply_edits"]
@@ -137,9 +138,11 @@ class AnnotateClassTransformer(_TargetTransformer):
         return result
 
 
-def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str,
-                 returns: cst.BaseExpression | None = None) -> tuple[_TargetTransformer, str]:
+def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str, returns: cst.BaseExpression | None = None
+                 ) -> tuple[_TargetTransformer | NamedTupleTransformer, str]:
     """The transformer for `edit`, and the reason to give if its target is not found."""
+    if isinstance(edit, NamedTupleClass):
+        return NamedTupleTransformer(edit.name, edit.fields, edit.base), f"no namedtuple '{edit.name}'"
     if isinstance(edit, Decorate):
         return (AnnotateFunctionTransformer(edit.function, lambda f: decorate(f, ann, returns)),
                 f"no function '{edit.function}'")
@@ -229,6 +232,8 @@ def _expressions(edit: Edit) -> tuple[cst.BaseExpression, cst.BaseExpression | N
         return cst.parse_expression(edit.wrapper), None
     if isinstance(edit, EnumerateLoop):
         return cst.Name(edit.index), None
+    if isinstance(edit, NamedTupleClass):  # everything the class reads, for its imports
+        return cst.parse_expression(f"({', '.join([edit.base, *(t for _, t in edit.fields)])},)"), None
     return cst.parse_expression(edit.annotation.text), None
 
 
@@ -237,6 +242,8 @@ def _texts(edit: Edit) -> str:
         return edit.wrapper
     if isinstance(edit, EnumerateLoop):
         return edit.index
+    if isinstance(edit, NamedTupleClass):
+        return f"class {edit.name}({edit.base})"
     if isinstance(edit, Decorate):
         return edit.decorator + (f" -> {edit.returns.text}" if edit.returns else "")
     return edit.annotation.text
@@ -249,6 +256,8 @@ def _annotations(edit: Edit, ann: cst.BaseExpression, returns: cst.BaseExpressio
         return [(edit.returns, returns)] if edit.returns is not None and returns is not None else []
     if isinstance(edit, (WrapValue, EnumerateLoop)):
         return []
+    if isinstance(edit, NamedTupleClass):
+        return [(Annotation(edit.base, edit.imports), ann)]
     return [(edit.annotation, ann)]
 
 

@@ -1,13 +1,19 @@
 """Node rewrites for the mechanical refactors behind `rewrite.apply_edits`: a plain list of modules
-wrapped in `nn.ModuleList`, and a `range(len(...))` loop over a ModuleList turned into iteration.
+wrapped in `nn.ModuleList`, a `range(len(...))` loop over a ModuleList turned into iteration, and a
+`collections.namedtuple` turned into a `typing.NamedTuple` class.
 
 Like `rewrite_edits`, each function takes the target FunctionDef and returns the rewritten node or
-a one-line reason why it was left alone; `ALREADY` when the refactor is already there.
+a one-line reason why it was left alone; `ALREADY` when the refactor is already there. The
+namedtuple is a module-level statement: `NamedTupleTransformer` finds it itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import RemoveImportsVisitor
 
 from tsannotate.rewrite_edits import ALREADY, assignments, code
 from tsannotate.source_values import dotted_name
@@ -139,3 +145,101 @@ def _target_names(target: cst.BaseExpression) -> list[cst.Name]:
     if isinstance(target, (cst.Tuple, cst.List)):
         return [n for e in target.elements for n in _target_names(e.value)]
     return []
+
+
+# --------------------------------------------------------------------------- namedtuple → NamedTuple
+
+
+class NamedTupleTransformer(cst.CSTTransformer):
+    """`Name = namedtuple("Name", ["a", "b"])` (or `"a b"`, `collections.namedtuple`) at module level →
+
+        class Name(NamedTuple):
+            a: torch.Tensor
+            b: int
+
+    with the given field annotations and two blank lines around the class; an import of
+    `namedtuple` (or `collections`) that nothing else uses goes. `found` and `reason` as for
+    rewrite's target transformers."""
+
+    def __init__(self, name: str, fields: Sequence[tuple[str, str]], base: str) -> None:
+        super().__init__()
+        self.name, self.fields, self.base = name, tuple(fields), base
+        self.found = False
+        self.reason: str | None = None
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        return False  # module-level statements only: leave_Module does the work
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body: list[cst.BaseStatement] = list(updated_node.body)
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, cst.ClassDef) and stmt.name.value == self.name and any(
+                    (dotted_name(b.value) or "").rsplit(".", 1)[-1] == "NamedTuple" for b in stmt.bases):
+                self.found, self.reason = True, ALREADY
+                return updated_node
+            call = _namedtuple_call(stmt, self.name) if isinstance(stmt, cst.SimpleStatementLine) else None
+            if call is None:
+                continue
+            assert isinstance(stmt, cst.SimpleStatementLine)
+            self.found = True
+            names = _field_names(call, self.name)
+            if isinstance(names, str) or names != [f for f, _ in self.fields]:
+                self.reason = names if isinstance(names, str) else f"the fields of namedtuple '{self.name}' differ"
+                return updated_node
+            body[i] = self._class(stmt, first=i == 0)
+            if i + 1 < len(body):
+                body[i + 1] = _spaced(body[i + 1])
+            module = updated_node.with_changes(body=body)
+            unused = [("collections", "namedtuple", None), ("collections", None, None)]
+            return RemoveImportsVisitor(CodemodContext(), unused).transform_module(module)
+        return updated_node
+
+    def _class(self, stmt: cst.SimpleStatementLine, first: bool) -> cst.ClassDef:
+        fields = [cst.SimpleStatementLine([cst.AnnAssign(cst.Name(f), cst.Annotation(cst.parse_expression(t)))])
+                  for f, t in self.fields]
+        node = cst.ClassDef(cst.Name(self.name), cst.IndentedBlock(fields, header=stmt.trailing_whitespace),
+                            bases=[cst.Arg(cst.parse_expression(self.base))], leading_lines=stmt.leading_lines)
+        return node if first else cst.ensure_type(_spaced(node), cst.ClassDef)
+
+
+def _spaced(stmt: cst.BaseStatement) -> cst.BaseStatement:
+    """The statement with (at least) two blank lines before it, as around a class."""
+    if not isinstance(stmt, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        return stmt
+    lines = list(stmt.leading_lines)
+    blank = next((i for i, line in enumerate(lines) if line.comment is not None), len(lines))
+    if blank >= 2:
+        return stmt
+    return stmt.with_changes(leading_lines=[cst.EmptyLine()] * (2 - blank) + lines)
+
+
+def _namedtuple_call(line: cst.SimpleStatementLine, name: str) -> cst.Call | None:
+    """The `namedtuple(...)` call of `name = namedtuple(...)`, else None."""
+    if len(line.body) != 1 or not isinstance(line.body[0], cst.Assign):
+        return None
+    assign = line.body[0]
+    if len(assign.targets) != 1 or not (isinstance(assign.targets[0].target, cst.Name)
+                                        and assign.targets[0].target.value == name):
+        return None
+    value = assign.value
+    if isinstance(value, cst.Call) and (dotted_name(value.func) or "").rsplit(".", 1)[-1] == "namedtuple":
+        return value
+    return None
+
+
+def _field_names(call: cst.Call, name: str) -> list[str] | str:
+    """The field names of `namedtuple("Name", [...])`, or why the call is left alone."""
+    args = list(call.args)
+    if len(args) != 2 or any(a.keyword is not None and a.keyword.value != "field_names" for a in args) \
+            or any(a.star for a in args):
+        return f"namedtuple '{name}' takes more than a name and its fields (defaults, rename): left alone"
+    typename, fields = args[0].value, args[1].value
+    if not (isinstance(typename, cst.SimpleString) and typename.evaluated_value == name):
+        return f"namedtuple '{name}' is named otherwise inside"
+    if isinstance(fields, cst.SimpleString) and isinstance(fields.evaluated_value, str):
+        return fields.evaluated_value.replace(",", " ").split()
+    if isinstance(fields, (cst.List, cst.Tuple)):
+        names = [e.value.evaluated_value for e in fields.elements if isinstance(e.value, cst.SimpleString)]
+        if len(names) == len(fields.elements) and all(isinstance(n, str) for n in names):
+            return [n for n in names if isinstance(n, str)]
+    return f"the fields of namedtuple '{name}' are not literal strings"

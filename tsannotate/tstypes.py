@@ -250,3 +250,45 @@ def _literal_value_type(value: object) -> TSType | None:
         item = kinds.pop() if len(kinds) == 1 else None
         return TSType("List", (item,)) if item is not None else None
     return None
+
+
+# --------------------------------------------------------------------------- namedtuples seen at runtime
+
+_NAMEDTUPLE_NOTE = re.compile(r"a namedtuple (\w+)\((.*?)\) \(use typing\.NamedTuple\)")
+
+
+def namedtuple_note(name: str, fields: Iterable[tuple[str, TSType | None]]) -> str:
+    """What the probe says of a `collections.namedtuple` value (no TorchScript type holds one):
+    `a namedtuple Output(logits: Tensor, count: int) (use typing.NamedTuple)`; a field whose
+    value has no TorchScript type is spelled `?`."""
+    spelled = ", ".join(f"{field}: {t if t is not None else '?'}" for field, t in fields)
+    return f"a namedtuple {name}({spelled}) (use typing.NamedTuple)"
+
+
+def namedtuple_fields(note: str, name: str) -> dict[str, TSType] | None:
+    """The field types a probe note (see `namedtuple_note`) gives namedtuple `name`, where it names one."""
+    for m in _NAMEDTUPLE_NOTE.finditer(note):
+        if m.group(1) != name:
+            continue
+        out: dict[str, TSType] = {}
+        for field in _top_level_split(m.group(2)):
+            key, _, text = field.partition(": ")
+            t = try_parse(text)
+            if t is not None and is_expressible(t):
+                out[key] = t
+        return out
+    return None
+
+
+def _top_level_split(text: str) -> list[str]:
+    """`a: int, b: Tuple[int, int]` → ["a: int", "b: Tuple[int, int]"]."""
+    parts: list[str] = []
+    depth = start = 0
+    for i, ch in enumerate(text):
+        depth += ch in "[("
+        depth -= ch in "])"
+        if ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    tail = text[start:].strip()
+    return [*parts, tail] if tail else parts

@@ -22,6 +22,7 @@ from tsannotate.records import (
     EnumerateLoop,
     Evidence,
     Fix,
+    NamedTupleClass,
     Source,
     WrapValue,
 )
@@ -33,6 +34,7 @@ from tsannotate.rules import (
     jit_ignore,
     jit_unused,
     module_list,
+    named_tuple,
     none_default,
     optional_attribute,
     optional_local,
@@ -54,6 +56,7 @@ RULES: tuple[ModuleType, ...] = (
     jit_unused,  # TS009
     module_list,  # TS011 — mechanical refactors the compiler's message pins down (needs a decision)
     enumerate_loop,  # TS012
+    named_tuple,  # TS013
     # Evidence from compiled signatures (the model scripts but would fail when called).
     none_default,  # TS001
     # Display only, last: the refactor no annotation replaces.
@@ -86,6 +89,8 @@ def _annotation_of(fix: Fix) -> str:
     edit = fix.edit
     if isinstance(edit, Decorate):
         return edit.decorator
+    if isinstance(edit, NamedTupleClass):
+        return ", ".join(t for _, t in edit.fields)
     if isinstance(edit, (WrapValue, EnumerateLoop)):
         return ""
     return edit.annotation.text if edit is not None else ""
@@ -109,6 +114,8 @@ def _slot(edit: Edit) -> tuple[str, ...]:
         return ("value", edit.function, edit.target)
     if isinstance(edit, EnumerateLoop):
         return ("loop", edit.function, edit.index)
+    if isinstance(edit, NamedTupleClass):
+        return ("namedtuple", edit.name)
     raise TypeError(f"unknown edit {edit!r}")
 
 

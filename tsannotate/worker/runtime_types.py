@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from tsannotate.tstypes import NONE, TENSOR, UNKNOWN, TSType, join
+from tsannotate.tstypes import NONE, TENSOR, UNKNOWN, TSType, join, namedtuple_note
 
 MAX_ITEMS = 64  # elements of one list / items of one dict looked at
 MAX_DEPTH = 4  # container nesting looked into; deeper containers are Unknown
@@ -112,7 +112,8 @@ def _list(value: list[object], depth: int) -> Seen:
 def _tuple(value: tuple[object, ...], depth: int) -> Seen:
     cls = type(value)
     if hasattr(value, "_fields") and getattr(cls, "__module__", "") != "torch.return_types":
-        return Opaque("a namedtuple (use typing.NamedTuple)")
+        fields = [(name, _type(item, depth + 1)) for name, item in zip(value._fields, value)]
+        return Opaque(namedtuple_note(cls.__qualname__, ((f, t if isinstance(t, TSType) else None) for f, t in fields)))
     if len(value) > MAX_ITEMS:
         return Opaque(f"a tuple of {len(value)} elements")
     if depth >= MAX_DEPTH:
