@@ -341,3 +341,16 @@ def test_pre_commit_hook_entry_takes_filenames(runner: CliRunner, tmp_path: Path
     files = [str(_case(tmp_path, "already_scriptable")), str(tmp_path / "model.py")]
     result = runner.invoke(app, [*entry[1:], *files])
     assert result.exit_code == 0, result.stderr
+
+
+def test_select_and_ignore_choose_the_fix_kinds(runner: CliRunner, tmp_path: Path) -> None:
+    path = _case(tmp_path, "optional_local_tensor")  # needs one TS002 fix
+    ignored = runner.invoke(app, ["fix", str(path), "--ignore", "TS002"])
+    assert ignored.exit_code == 1 and ignored.stdout == ""
+    assert "still fails to script" in ignored.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.tsannotate]\nselect = ["TS004", "TS01"]\n')
+    assert runner.invoke(app, ["fix", str(path)]).stdout == ""  # the config's select leaves TS002 out
+    flag = runner.invoke(app, ["fix", str(path), "--select", "TS001,TS002"])  # the flag overrides it
+    assert "+        gate: Optional[torch.Tensor] = None" in flag.stdout
+    bad = runner.invoke(app, ["fix", str(path), "--select", "TS999"])
+    assert bad.exit_code == 2 and "--select: unknown fix code 'TS999'" in bad.stderr

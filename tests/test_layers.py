@@ -71,3 +71,15 @@ def test_cli_help_does_not_import_torch() -> None:
             "from tsannotate import loop, interactive, report; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_and_version_import_only_the_cli(flag: str) -> None:
+    """Start-up (bench/startup.py): typer and a few small modules, none of the heavy ones."""
+    code = ("import runpy, sys; sys.argv = ['tsannotate', %r]\n"
+            "try: runpy.run_module('tsannotate', run_name='__main__')\n"
+            "except SystemExit as exc: assert not exc.code, exc\n"
+            "heavy = {'torch', 'libcst', 'mypy', 'tsannotate.records', 'tsannotate.report', 'tsannotate.loop'}\n"
+            "assert not heavy & set(sys.modules), sorted(heavy & set(sys.modules))" % flag)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -9,23 +9,27 @@ trouble, worker crash or timeout); 123 internal error. This module never imports
 from __future__ import annotations
 
 import enum
-import traceback
 from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, NoReturn, Optional, TypeVar
 
 import typer
 
-from tsannotate import __version__, report
+from tsannotate import __version__, cli_output
+from tsannotate.cli_output import Color
+from tsannotate.cli_output import err as _err
+from tsannotate.cli_output import print_check as _print_check
+from tsannotate.cli_output import print_fix as _print_fix
 from tsannotate.files import InputError, SourceFile, check_parses, read_source, write_atomic
-from tsannotate.records import Fix, LoadError, Outcome, ScriptReport, ScriptRequest, VerifyReport, VerifyRequest
 
 if TYPE_CHECKING:
     from tsannotate.loop import Options
+    from tsannotate.records import Fix, LoadError, Outcome, ScriptReport, VerifyReport
     from tsannotate.worker.client import Worker
 
-# The loop, the rewriter and the worker client are imported inside the commands: libcst
-# alone costs ~0.25 s, and `tsannotate --help` should not pay for it.
+# Only typer and small modules load at start-up; records, report, the loop and the worker
+# client are imported inside the commands (records ~16 ms, libcst ~0.25 s, torch seconds):
+# `tsannotate --help` pays for none of them (tests/test_layers.py checks).
 
 T = TypeVar("T")
 EXIT_OK, EXIT_CHANGES, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 123
@@ -52,6 +56,7 @@ def _root(
         "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
 ) -> None:
     """tsannotate: annotate a model file until `torch.jit.script` accepts it."""
+    cli_output.reset()  # each invocation starts from the default colour and verbosity
 
 
 PathArg = Annotated[Path, typer.Argument(help="The model file.", show_default=False)]
@@ -62,11 +67,22 @@ TimeoutOpt = Annotated[Optional[float], typer.Option(  # noqa: UP007
 FormatOpt = Annotated[Format, typer.Option("--format", help="text, or json on stdout.")]
 NoProbeOpt = Annotated[bool, typer.Option(
     "--no-probe", help="Don't run the probe: compiler errors and mypy's inferences only.")]
+ColorOpt = Annotated[Color, typer.Option(
+    "--color", help="Colour the diff and messages: auto (a terminal, unless NO_COLOR is set), always, never.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="On stderr, only errors and the summary line.")]
+VerboseOpt = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="Also each pass, timings and where each fix's evidence came from.")]
+SelectOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP007
+    "--select", help="Only these fix codes or prefixes (TS001,TS004 or TS00); overrides [tool.tsannotate].",
+    show_default=False)]
+IgnoreOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP007
+    "--ignore", help="Never these fix codes or prefixes; overrides [tool.tsannotate].", show_default=False)]
 
 
 @app.command()
 def fix(
-    path: PathArg,
+    paths: Annotated[list[Path], typer.Argument(
+        help="Model files, or directories to fix every model file under.", show_default=False)],
     apply: Annotated[bool, typer.Option("--apply", help="Write the fixed file (default: only show the diff).")] = False,
     interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Ask before each fix.")] = False,
     max_passes: Annotated[Optional[int], typer.Option(  # noqa: UP007
@@ -78,29 +94,109 @@ def fix(
         "--annotations-only", help="Apply only annotations; list @torch.jit.ignore/unused fixes without applying "
                                    "them (they change what the deployed model can do).")] = False,
     no_probe: NoProbeOpt = False,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    color: ColorOpt = Color.auto,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
-    """Propose (and with --apply, write) the annotations that make the model script."""
+    """Propose (and with --apply, write) the annotations that make each model script.
+
+    A compiler error inside another file of the model's project (a helper module it imports)
+    is fixed in that file; files outside the project (installed packages, the standard
+    library) are never edited. Given a directory, every model file under it, with one worker.
+    """
     from dataclasses import replace
 
+    from tsannotate.discover import model_files
     from tsannotate.interactive import Reviewer
 
-    reviewer = Reviewer(path) if interactive else None
-    options = _options(path, probe, timeout, max_passes, decide=reviewer.decide if reviewer else None)
-    options = replace(options, annotations_only=annotations_only, no_probe=no_probe)
-    gate: list[VerifyReport] = []  # --apply: the fixed source must verify before it is written
-    source, outcome = _run(path, options, then=_verify_fixed(options, gate) if apply else None)
-    refused = _refusal(outcome, gate)
-    written = False
-    if apply and outcome.changed and outcome.load_error is None and not refused:
-        _guarded(lambda: write_atomic(source, outcome.final))
-        written = True
+    cli_output.configure(color, quiet, verbose)
+
+    def options_for(path: Path) -> Options:
+        reviewer = Reviewer(path) if interactive else None
+        options = _options(path, probe, timeout, max_passes, decide=reviewer.decide if reviewer else None,
+                           select=select, ignore=ignore)
+        return replace(options, annotations_only=annotations_only, no_probe=no_probe)
+
+    files = _guarded(lambda: model_files(paths))
+    many = len(files) > 1 or any(p.is_dir() for p in paths)
+    results, codes = _guarded(lambda: _fix_all(files, many, options_for, apply, text=format is Format.text))
     if format is Format.json:
-        typer.echo(report.to_json(outcome, written))
-    else:
-        _print_fix(outcome, written, summary=not refused)  # a refusal ends with its own line
-    for line in refused:
-        _err(line)
-    raise typer.Exit(EXIT_CHANGES if refused else _fix_exit_code(outcome, written))
+        from tsannotate import report
+
+        texts = [report.to_json(o, written) for o, written in results]
+        typer.echo(texts[0] if not many and texts else "[\n" + ",\n".join(texts) + "\n]")
+    elif many and results:
+        cli_output.check_total([o for o, _ in results], codes.count(EXIT_BAD_INPUT))
+    if many and not results and EXIT_BAD_INPUT not in codes:
+        _err(f"error: no model to fix in {', '.join(map(str, paths))}: no nn.Module with a "
+             "zero-argument constructor and no probe() in any file")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    raise typer.Exit(max(codes, default=EXIT_OK))
+
+
+def _fix_all(files: list[Path], many: bool, options_for: Callable[[Path], Options], apply: bool,
+             text: bool) -> tuple[list[tuple[Outcome, bool]], list[int]]:
+    """Fix each model file with one worker; (outcome, written) per model, an exit code per file."""
+    from dataclasses import replace
+
+    from tsannotate.loop import Loop
+    from tsannotate.project_files import ProjectFiles
+    from tsannotate.records import LoadFailure
+    from tsannotate.worker.client import Worker
+
+    results: list[tuple[Outcome, bool]] = []
+    codes: list[int] = []
+    pending: dict[str, str] = {}  # review mode: what earlier models' fixes changed
+    with Worker(timeout=options_for(files[0]).timeout) as worker:
+        for path in files:
+            try:
+                source = read_source(path)
+                check_parses(path, source.text)
+            except InputError as exc:
+                if not many:
+                    raise
+                _err(f"error: {exc}")
+                codes.append(EXIT_BAD_INPUT)
+                continue
+            project = ProjectFiles(source, pending)
+            options = replace(options_for(path), open_sibling=project.open)
+            start = pending.get(str(path.resolve()), source.text)
+            outcome = Loop(str(path.resolve()), worker, options).run(start)
+            error = outcome.load_error
+            if error is not None and many and error.failure is LoadFailure.NO_TARGET:
+                continue  # a helper module, a test, a script: no model in it
+            if error is not None:
+                if not many:
+                    _fail(error)
+                _err(f"error: {error.message}")
+                codes.append(EXIT_BAD_INPUT)
+                continue
+            gate: list[VerifyReport] = []  # --apply: the fixed sources must verify before they are written
+            if apply:
+                _verify_fixed(options, gate)(worker, start, outcome)
+            refused = _refusal(outcome, gate)
+            written = False
+            if apply and outcome.changed and not refused:
+                try:
+                    project.write(outcome)
+                    written = True
+                except InputError as exc:
+                    if not many:
+                        raise
+                    _err(f"error: {exc}")
+                    codes.append(EXIT_BAD_INPUT)
+                    continue
+            elif not apply:
+                project.remember(outcome)
+            results.append((outcome, written))
+            if text:
+                _print_fix(outcome, written, summary=not refused)  # a refusal ends with its own line
+            for line in refused:
+                _err(line)
+            codes.append(EXIT_CHANGES if refused else _fix_exit_code(outcome, written))
+    return results, codes
 
 
 @app.command()
@@ -111,14 +207,19 @@ def check(
     timeout: TimeoutOpt = None,
     format: FormatOpt = Format.text,
     no_probe: NoProbeOpt = False,
+    color: ColorOpt = Color.auto,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Script each model and print what fails (path:line:col: TSxxx message); change nothing.
 
     Given a directory (or several files, as pre-commit passes them), files without a model
     to script are skipped; the exit code is the worst of all: 2 bad input, 1 fails, 0 scripts.
     """
+    from tsannotate import report
     from tsannotate.discover import model_files
 
+    cli_output.configure(color, quiet, verbose)
     files = _guarded(lambda: model_files(paths))
     many = len(files) > 1 or any(p.is_dir() for p in paths)
     outcomes, codes = _guarded(lambda: _check_all(files, many, probe, timeout, no_probe,
@@ -126,6 +227,8 @@ def check(
     if format is Format.json:
         texts = [report.to_json(o, written=False) for o in outcomes]
         typer.echo(texts[0] if not many and texts else "[\n" + ",\n".join(texts) + "\n]")
+    elif many and outcomes:
+        cli_output.check_total(outcomes, codes.count(EXIT_BAD_INPUT))
     if many and not outcomes and EXIT_BAD_INPUT not in codes:
         _err(f"error: no model to script in {', '.join(map(str, paths))}: no nn.Module with a "
              "zero-argument constructor and no probe() in any file")
@@ -166,18 +269,8 @@ def _check_all(files: list[Path], many: bool, probe: str | None, timeout: float 
             outcomes.append(outcome)
             codes.append(EXIT_OK if outcome.scripts else EXIT_CHANGES)
             if text:
-                _print_check(outcome)
+                _print_check(outcome, many)
     return outcomes, codes
-
-
-def _print_check(outcome: Outcome) -> None:
-    for d in outcome.remaining:
-        typer.echo(report.diagnostic_line(d))
-    for note in outcome.notes:
-        _err(f"note: {note}")
-    n = len(outcome.remaining)
-    verdict = "scripts" if outcome.scripts else f"fails to script ({n} error{'s' if n != 1 else ''})"
-    _err(f"{report.shown(outcome.path)}: {verdict}")
 
 
 @app.command()
@@ -189,6 +282,9 @@ def probe(
         "--template", help="Print a probe() skeleton for this model to fill in (e.g. >> model.py).")] = False,
 ) -> None:
     """Run the probe eagerly and print the types seen for each function, local and attribute."""
+    from tsannotate import report
+    from tsannotate.records import ScriptRequest
+
     if template:
         from tsannotate.source import index_source
         from tsannotate.template import probe_template
@@ -230,10 +326,13 @@ def verify(
     cpp: Annotated[bool, typer.Option(
         "--cpp", help="Also run the saved model from C++ (a small runner, built once and cached).")] = False,
     format: FormatOpt = Format.text,
+    color: ColorOpt = Color.auto,
 ) -> None:
     """Check that the scripted model, and its saved-and-loaded copy, compute what the eager model does."""
-    from tsannotate import verify_report
+    from tsannotate import report, verify_report
+    from tsannotate.records import VerifyRequest
 
+    cli_output.configure(color)
     options = _options(path, probe, timeout, max_passes=0)
 
     def work() -> VerifyReport:
@@ -265,16 +364,19 @@ def verify(
 def _verify_fixed(options: Options, gate: list[VerifyReport]) -> Callable[[Worker, str, Outcome], None]:
     """fix --apply: verify the fixed source (against the original's eager outputs) in the same worker."""
     def run(worker: Worker, original: str, outcome: Outcome) -> None:
+        from tsannotate.records import VerifyRequest
+
         if outcome.changed and outcome.load_error is None:
-            gate.append(worker.verify(VerifyRequest(outcome.path, outcome.final, probe=options.probe,
-                                                    original=original)))
+            gate.append(worker.verify(VerifyRequest(
+                outcome.path, outcome.final, probe=options.probe, original=original,
+                sources=tuple((c.path, c.final) for c in outcome.files))))
     return run
 
 
 def _refusal(outcome: Outcome, gate: list[VerifyReport]) -> list[str]:
     """Why the fixed source must not be written (empty: write it): a fix changed an eager output,
     or the model scripts and yet differs from eager."""
-    from tsannotate import verify_report
+    from tsannotate import report, verify_report
 
     if not gate:
         return []
@@ -297,9 +399,10 @@ def _refusal(outcome: Outcome, gate: list[VerifyReport]) -> list[str]:
 
 
 def _options(path: Path, probe: str | None, timeout: float | None, max_passes: int | None,
-             decide: Callable[[Fix, str], bool] | None = None) -> Options:
+             decide: Callable[[Fix, str], bool] | None = None,
+             select: list[str] | None = None, ignore: list[str] | None = None) -> Options:
     """Flags over `[tool.tsannotate]` over the defaults."""
-    from tsannotate.config import load_config
+    from tsannotate.config import codes_flag, load_config
     from tsannotate.loop import Options
 
     config = _guarded(lambda: load_config(path))
@@ -307,7 +410,10 @@ def _options(path: Path, probe: str | None, timeout: float | None, max_passes: i
         max_passes=max_passes if max_passes is not None else config.max_passes or 10,
         probe=probe or config.probe,
         timeout=timeout or config.timeout or 120.0,
-        decide=decide)
+        decide=decide,
+        on_pass=cli_output.progress,
+        select=config.select if select is None else _guarded(lambda: codes_flag("--select", select)),
+        ignore=config.ignore if ignore is None else _guarded(lambda: codes_flag("--ignore", ignore)))
 
 
 def _fail(error: LoadError) -> NoReturn:
@@ -315,27 +421,6 @@ def _fail(error: LoadError) -> NoReturn:
     if error.details:
         _err(error.details.rstrip())
     raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def _run(path: Path, options: Options,
-         then: Callable[[Worker, str, Outcome], None] | None = None) -> tuple[SourceFile, Outcome]:
-    def work() -> tuple[SourceFile, Outcome]:
-        source = read_source(path)
-        check_parses(path, source.text)
-        from tsannotate.loop import Loop
-        from tsannotate.worker.client import Worker  # the worker client, never torch itself
-
-        with Worker(timeout=options.timeout) as worker:
-            outcome = Loop(str(path.resolve()), worker, options).run(source.text)
-            if then is not None:
-                then(worker, source.text, outcome)
-        return source, outcome
-
-    result = _guarded(work)
-    _, outcome = result
-    if outcome.load_error is not None:
-        _fail(outcome.load_error)
-    return result
 
 
 def _guarded(work: Callable[[], T]) -> T:
@@ -348,36 +433,18 @@ def _guarded(work: Callable[[], T]) -> T:
     except (typer.Exit, KeyboardInterrupt):
         raise
     except Exception:
+        import traceback
+
         _err(traceback.format_exc().rstrip())
         _err("error: internal error in tsannotate (the file was not changed); please report it "
              "with the traceback above")
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
-def _print_fix(outcome: Outcome, written: bool, summary: bool = True) -> None:
-    if outcome.changed:
-        typer.echo(report.unified_diff(outcome), nl=False)
-    for line in report.explain(outcome):
-        _err(line)
-    for note in outcome.notes:
-        _err(f"note: {note}")
-    if not outcome.scripts:
-        for line in report.remaining_lines(outcome, written):
-            _err(line)
-    for line in report.decisions(outcome, written):
-        _err(line)
-    if summary:
-        _err(report.summary(outcome, written))
-
-
 def _fix_exit_code(outcome: Outcome, written: bool) -> int:
     if outcome.scripts and (written or not outcome.changed):
         return EXIT_OK
     return EXIT_CHANGES
-
-
-def _err(message: str) -> None:
-    typer.echo(message, err=True)
 
 
 def main() -> None:

@@ -1,7 +1,10 @@
 """`[tool.tsannotate]` in pyproject.toml: defaults for flags, found from the model file up.
 
 Keys: probe = "path.py:callable" (relative to the pyproject's directory), max-passes,
-timeout. A key tsannotate does not know is an error naming it; CLI flags override.
+timeout; select / ignore = fix codes or prefixes ("TS004", "TS00"), ruff's way (ignore wins);
+exclude = globs skipped when walking a directory (matched against the path relative to the
+pyproject's directory, and against each file and directory name). A key tsannotate does not
+know is an error naming it; CLI flags override.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from pathlib import Path
 
 from tsannotate.files import InputError
 
-KNOWN = {"probe", "max-passes", "timeout"}
+KNOWN = {"probe", "max-passes", "timeout", "select", "ignore", "exclude"}
 
 
 @dataclass(frozen=True)
@@ -20,11 +23,16 @@ class Config:
     probe: str | None = None
     max_passes: int | None = None
     timeout: float | None = None
+    select: tuple[str, ...] = ()  # fix codes or prefixes to propose (empty: all)
+    ignore: tuple[str, ...] = ()  # fix codes or prefixes never to propose
+    exclude: tuple[str, ...] = ()  # globs a directory walk skips
     source: Path | None = None  # the pyproject.toml it came from
 
 
 def find_pyproject(start: Path) -> Path | None:
-    for directory in [start.resolve().parent, *start.resolve().parents]:
+    """The nearest pyproject.toml in `start`'s directory (or `start` itself, a directory) and up."""
+    here = start.resolve()
+    for directory in ([here] if here.is_dir() else []) + [here.parent, *here.parents]:
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
             return candidate
@@ -55,7 +63,34 @@ def load_config(model: Path) -> Config:
     passes = _number(path, table, "max-passes")
     timeout = _number(path, table, "timeout")
     return Config(probe=probe, max_passes=int(passes) if passes is not None else None,
-                  timeout=timeout, source=path)
+                  timeout=timeout, select=_codes(path, table, "select"), ignore=_codes(path, table, "ignore"),
+                  exclude=_strings(path, table, "exclude"), source=path)
+
+
+def _strings(path: Path, table: dict[str, object], key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{path}: [tool.tsannotate] {key} must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _codes(path: Path, table: dict[str, object], key: str) -> tuple[str, ...]:
+    return check_codes(f"{path}: [tool.tsannotate] {key}", _strings(path, table, key))
+
+
+def codes_flag(flag: str, values: list[str]) -> tuple[str, ...]:
+    """`--select TS001,TS004 --select TS005`: commas or repeats."""
+    return check_codes(flag, tuple(c.strip() for v in values for c in v.split(",") if c.strip()))
+
+
+def check_codes(where: str, codes: tuple[str, ...]) -> tuple[str, ...]:
+    """Codes or prefixes of the fix codes; an unknown one is an error that names it."""
+    from tsannotate.rules import CODES
+
+    for code in codes:
+        if not any(known.startswith(code.upper()) for known in CODES) or not code.upper().startswith("TS"):
+            raise InputError(f"{where}: unknown fix code {code!r}; known codes: {', '.join(sorted(CODES))}")
+    return tuple(c.upper() for c in codes)
 
 
 def _number(path: Path, table: dict[str, object], key: str) -> float | None:

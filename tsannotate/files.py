@@ -9,10 +9,8 @@ text that fails to parse.
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +27,8 @@ class SourceFile:
 
 
 def _digest(data: bytes) -> str:
+    import hashlib  # here, not at the top: the CLI imports this module for `--help` too
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -73,6 +73,8 @@ def write_atomic(original: SourceFile, new_text: str) -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if not mode & stat.S_IWUSR or not os.access(path, os.W_OK):  # root ignores access bits
         raise InputError(f"{path}: file is read-only; make it writable (chmod u+w) or run without --apply")
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tsannotate", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -62,7 +62,12 @@ def diff_text(path: str, before: str, after: str, context: int = 3) -> str:
 
 
 def unified_diff(outcome: Outcome) -> str:
-    return diff_text(outcome.path, outcome.original, outcome.final)
+    """The diff of every file the fixes change: the model's, then its project's other files."""
+    return "".join(diff_text(c.path, c.original, c.final) for c in outcome.changes)
+
+
+def _changed_files(outcome: Outcome) -> str:
+    return ", ".join(shown(c.path) for c in outcome.changes) or shown(outcome.path)
 
 
 def decisions(outcome: Outcome, written: bool) -> list[str]:
@@ -96,8 +101,8 @@ def summary(outcome: Outcome, written: bool) -> str:
         return f"{name} already {_verb(outcome, 'scripts', 'script')}; nothing to change"
     if outcome.scripts:
         if written:
-            return f"{name} now {_verb(outcome, 'scripts', 'script')}: {fixes}; wrote {shown(outcome.path)}"
-        return f"{name} would script after {fixes}; run with --apply to write {shown(outcome.path)}"
+            return f"{name} now {_verb(outcome, 'scripts', 'script')}: {fixes}; wrote {_changed_files(outcome)}"
+        return f"{name} would script after {fixes}; run with --apply to write {_changed_files(outcome)}"
     remaining = len(outcome.remaining)
     head = f"{name} still {_verb(outcome, 'fails', 'fail')} to script ({remaining} error{'s' if remaining != 1 else ''} left"
     if n:
@@ -126,8 +131,12 @@ def remaining_lines(outcome: Outcome, written: bool) -> list[str]:
     for d in outcome.remaining:
         where_then = relocate(d.location, outcome.path, in_original)
         d = replace(d, location=relocate(d.location, outcome.path, mapper))
-        why = ("it needs a refactor: see the advice below"
-               if where_then and (where_then.line, where_then.column) in advised else _why_unfixed(d))
+        if d.location is not None and d.location.path in outcome.not_edited:
+            why = "the error is in a file outside the model's project, which tsannotate never edits"
+        elif where_then and (where_then.line, where_then.column) in advised:
+            why = "it needs a refactor: see the advice below"
+        else:
+            why = _why_unfixed(d)
         out.append(f"{diagnostic_line(d)}\n    no automatic fix: {why}")
     return out
 
@@ -156,6 +165,8 @@ def to_json(outcome: Outcome, written: bool) -> str:
         "path": shown(outcome.path),
         "scripts": outcome.scripts,
         "changed": outcome.changed,
+        "files": [shown(c.path) for c in outcome.changes],
+        "not_edited": [shown(p) for p in outcome.not_edited],
         "written": written,
         "targets": [{"name": t.name, "scripted": t.scripted, "called": t.called}
                     for t in outcome.targets],
