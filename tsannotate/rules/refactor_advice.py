@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tsannotate.records import Diagnostic, DiagnosticKind, Evidence, Fix, Safety
+from tsannotate.records import Diagnostic, DiagnosticKind, Evidence, Fix, Location, Safety, SourceIndex
 
 CODE = "TS020"
 K = DiagnosticKind
@@ -76,7 +76,20 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
             continue
         name, todo = found
         yield Fix(CODE, f"refactor: {name}", f"{todo} — the compiler said: {diag.message}", None,
-                  safety=Safety.DISPLAY_ONLY, location=diag.location)
+                  safety=Safety.DISPLAY_ONLY, location=diag.location or _constructed(diag, evidence.source))
+
+
+def _constructed(diag: Diagnostic, source: SourceIndex) -> Location | None:
+    """Where compiled code builds the class whose `__init__` the compiler could not read (a
+    dataclass's generated one: the message has no line), else the class itself."""
+    m = re.search(r"<function (\w+)\.__init__", diag.message)
+    if m is None:
+        return None
+    name = m.group(1)
+    call = next((c for c in source.calls if c.callee.rsplit(".", 1)[-1] == name), None)
+    cls = source.cls(name)
+    line = call.line if call is not None else cls.first_line if cls is not None else None
+    return Location(source.path, line) if line is not None else None
 
 
 def _advice(diag: Diagnostic) -> tuple[str, str] | None:
