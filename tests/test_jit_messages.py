@@ -141,6 +141,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "call_ignored_returns_int": case(K.CALL_FAILED, None, (), (C + "IgnoredReturnsInt", "self.count(x)"), function="forward"),
     "call_set_constructor": case(K.CALL_FAILED, None, (), (C + "SetConstructor", "set()"), function="forward"),
     "constant_reassigned": case(K.UNKNOWN, "k", (), (C + "ConstantReassigned", "self.k = 3")),
+    # the chain names the calling method; the error is in the helper whose `def` it shows
+    "default_int_helper_from_method": case(K.DEFAULT_TYPE, "dim", ("Tensor",), ("def permute(x, order, dim=1)", "def permute"),
+                                           function="permute", chain=((C + "DefaultIntInHelperFromMethod", "self.reorder(x"),)),
+    "property_dynamic_getattr": case(K.UNSUPPORTED, None, (), (C + "PropertyDynamicGetattr", "getattr(self, n)")),
 }
 
 MESSAGES = {

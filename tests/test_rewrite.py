@@ -877,6 +877,11 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
         AnnotateParam("cosine_scale", "progress", ann("float")),
         AnnotateParam("cosine_scale", "floor", ann("float")),
     ],
+    "inherited_method_param": [
+        AnnotateParam("PoolBase.pool", "lengths", OPT_TENSOR),
+        AnnotateParam("MeanPoolHead.forward", "mask", OPT_TENSOR),
+        AnnotateParam("MeanPoolHead.forward", "scale", ann("int")),
+    ],
     "none_passed_through_to_helper": [
         AnnotateParam("BiasedBlock._mix", "bias", OPT_TENSOR),
         AnnotateParam("BiasedBlock._mix", "padding", OPT_TENSOR),

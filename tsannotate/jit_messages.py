@@ -161,8 +161,11 @@ def _default(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
     fn = re.match(r"def (\w+)\(", f.first_source) if f else None  # module level only
     msg = (f'Expected a default value of type {jt.clean_type(m.group("type"))} on parameter '
            f'"{m.group("name")}" (it is not annotated, so it is assumed to be a Tensor)')
+    function = d.function or (fn.group(1) if fn else None)
+    if fn and d.function and d.function.rsplit(".", 1)[-1] != fn.group(1):
+        function = fn.group(1)  # the chain names the method calling the helper whose `def` is shown
     return replace(d, kind=K.DEFAULT_TYPE, symbol=m.group("name"), message=msg,
-                   types=(jt.clean_type(m.group("type")),), function=d.function or (fn.group(1) if fn else None))
+                   types=(jt.clean_type(m.group("type")),), function=function)
 
 
 def _range(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:

@@ -33,6 +33,12 @@ def function_of(diag: Diagnostic, source: SourceIndex) -> FunctionFacts | None:
             found = source.function(f"{diag.owner}.{bare}")
             if found:
                 return found
+        # TorchScript names an inherited method after the subclass; trust that name for a
+        # diagnostic about one of its parameters (others are placed by their location below)
+        owner = diag.function.rsplit(".", 1)[0] if "." in diag.function else diag.owner
+        found = inherited(source, owner, bare) if owner else None
+        if found and diag.symbol and found.param(diag.symbol):
+            return found
     if diag.location and _same_file(diag.location.path, source.path):
         return source.function_at(diag.location.line)
     if diag.function:
@@ -43,6 +49,19 @@ def function_of(diag: Diagnostic, source: SourceIndex) -> FunctionFacts | None:
             return preferred[0]
         if len(named) == 1:
             return named[0]
+    return None
+
+
+def inherited(source: SourceIndex, class_name: str, method: str, seen: tuple[str, ...] = ()) -> FunctionFacts | None:
+    """`RNN.permute_hidden` as TorchScript names it, when the file defines it on a base class
+    (`class RNN(RNNBase)`, `RNNBase.permute_hidden`): the nearest definition up the bases."""
+    cls = source.cls(class_name)
+    if cls is None or class_name in seen:
+        return None
+    for base in (b.rsplit(".", 1)[-1] for b in cls.bases):
+        found = source.function(f"{base}.{method}") or inherited(source, base, method, (*seen, class_name))
+        if found:
+            return found
     return None
 
 
