@@ -953,6 +953,7 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     "ignore_print_helper": [Decorate("LoggingRegressor.log_batch", "torch.jit.ignore", ann("None"))],
     "unused_training_only": [Decorate("AugmentedEncoder.augment", "torch.jit.unused")],
     "unused_exported_helper": [Decorate("Segmenter.palette", "torch.jit.unused")],
+    "unused_property": [Decorate("GatedStack.gates", "torch.jit.unused")],
     "final_debug_flag_helper": [AnnotateAttribute("DebuggableEncoder", "debug", ann("Final[bool]", FINAL))],
     "refactor_module_list": [WrapValue("ResidualMLP.__init__", "self.blocks", "nn.ModuleList")],
     "refactor_range_loop_index": [EnumerateLoop("ScaledStack.forward", "i")],

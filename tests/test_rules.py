@@ -211,6 +211,35 @@ def test_signature_evidence_for_a_parameter_seen_only_as_none() -> None:
     assert "passed `b` only as None" in fix.reason
 
 
+PROPERTY_MODEL = dedent('''\
+    import torch
+    from torch import nn
+
+
+    class Net(nn.Module):
+        @property
+        def layers(self):
+            return [getattr(self, n) for n in self.names]
+
+        def forward(self, x):
+            return x
+    ''')
+
+
+@pytest.mark.parametrize("reads", [False, True], ids=["unread", "read-by-forward"])
+def test_uncompilable_property_is_unused_only_when_compiled_code_does_not_read_it(reads: bool) -> None:
+    text = PROPERTY_MODEL.replace("return x", "return x * len(self.layers)") if reads else PROPERTY_MODEL
+    d = Diagnostic(DiagnosticKind.UNSUPPORTED, "getattr's second argument must be a string literal",
+                   Location(PATH, 8, 16))
+    fixes = rules.plan(evidence(d, text=text))
+    decorated = [f for f in fixes if f.code in ("TS008", "TS009")]
+    if reads:  # @torch.jit.ignore does not apply to a property
+        assert decorated == []
+    else:
+        [fix] = decorated
+        assert fix.code == "TS009" and "compiles every property" in fix.reason
+
+
 def test_compiler_and_probe_disagreeing_is_said() -> None:
     d = diag(DiagnosticKind.INFERRED_TENSOR, 19, "n", "int")
     [fix] = rules.plan(evidence(d, obs("Net.forward", "n", Role.ARG, "float")))

@@ -22,11 +22,13 @@ class Uncompilable:
     callers: tuple[CallSite, ...]  # compiled call sites in this file
     training_only: bool  # every call site sits under `if self.training:` (or not scripting)
     exported: bool  # @torch.jit.export: compiled because it is exported
+    is_property: bool = False  # a module's @property: TorchScript compiles every one; callers read it
 
     @property
     def unused(self) -> bool:
         """Compiled code never needs it: @torch.jit.unused rather than @torch.jit.ignore."""
-        return (self.exported and not self.callers) or (bool(self.callers) and self.training_only)
+        return ((self.exported or self.is_property) and not self.callers) \
+            or (bool(self.callers) and self.training_only)
 
     @property
     def location(self) -> Location | None:
@@ -46,13 +48,23 @@ def uncompilable(evidence: Evidence) -> list[Uncompilable]:
         func = function_of(diag, source)
         if func is None or func.qualname in found or func.qualname not in compiled or not _decoratable(func):
             continue
-        callers = tuple(c for c in calls_of(func, source) if c.function in compiled)
+        is_property = "property" in func.decorators
+        callers = tuple(c for c in (reads_of(func, source) if is_property else calls_of(func, source))
+                        if c.function in compiled)
         if func.class_name and _left_to_a_flag(evidence, func, callers):
             continue  # TS007 makes the flag Final, and its branch is then not compiled at all
         guarded = all(_in_uncompiled_branch(c, source) for c in callers)
+        if is_property and callers and not guarded:
+            continue  # @torch.jit.ignore does not apply to a property: that needs a refactor
         exported = any(d.rsplit(".", 1)[-1] == "export" for d in func.decorators)
-        found[func.qualname] = Uncompilable(diag, func, callers, guarded, exported)
+        found[func.qualname] = Uncompilable(diag, func, callers, guarded, exported, is_property)
     return list(found.values())
+
+
+def reads_of(prop: FunctionFacts, source: SourceIndex) -> list[CallSite]:
+    """Where methods of its class read a property (`self.name`), as call sites."""
+    return [CallSite(r.function, f"self.{prop.name}", r.line) for r in source.reads
+            if r.attr == prop.name and r.function.startswith(f"{prop.class_name}.") and r.function != prop.qualname]
 
 
 def _left_to_a_flag(evidence: Evidence, func: FunctionFacts, callers: tuple[CallSite, ...]) -> bool:

@@ -2,7 +2,9 @@
 
 What it does: a method holding code TorchScript cannot compile, reached only under
 `if self.training:` (or `if not torch.jit.is_scripting():`), or compiled only because it is an
-`@torch.jit.export` helper nobody calls, gets `@torch.jit.unused` (above `@torch.jit.export`).
+`@torch.jit.export` helper nobody calls, or a `@property` no compiled code reads (TorchScript
+compiles every property of a module), gets `@torch.jit.unused` (above `@torch.jit.export` /
+`@property`).
 Why: the compiler compiles every method compiled code may call, branches the deployed model never
 takes included; an unused method is compiled as a stub that raises.
 Example: `if self.training: x = self.augment(x)` with try/except in `augment` →
@@ -27,8 +29,12 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
     for u in uncompilable(evidence):
         if not u.unused:
             continue
-        why = ("it is an exported helper no compiled code calls" if u.exported and not u.callers else
-               f"compiled code reaches it only in training-only branches: {callers_text(u)}")
+        if u.is_property and not u.callers:
+            why = "TorchScript compiles every property of a module, and no compiled code reads this one"
+        elif u.exported and not u.callers:
+            why = "it is an exported helper no compiled code calls"
+        else:
+            why = f"compiled code reaches it only in training-only branches: {callers_text(u)}"
         yield Fix(CODE, f"decorate {u.function.qualname} with @torch.jit.unused",
                   f"{u.diag.message}; {why}: {CONSEQUENCE}",
                   Decorate(u.function.qualname, decorator(source, "unused")),
