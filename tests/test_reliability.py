@@ -198,9 +198,7 @@ def _kill_worker_when_it_waits(tmp_path: Path) -> threading.Thread:
 
 @pytest.mark.parametrize("call", [
     pytest.param(1, id="first-pass"),
-    pytest.param(2, id="after-fixes", marks=pytest.mark.xfail(strict=True, reason=(
-        "loop.py treats a worker crash in a later pass as 'the fix made scripting worse': the fix "
-        "is backed out and fix exits 1, with no error line"))),
+    pytest.param(2, id="after-fixes"),
 ])
 def test_worker_killed_by_a_signal_mid_pass(tmp_path: Path, call: int) -> None:
     (tmp_path / "pauses.py").write_text(PAUSES.format(calls=str(tmp_path / "calls")))

@@ -21,6 +21,8 @@ from tsannotate.records import (
     Evidence,
     FileChange,
     Fix,
+    LoadError,
+    LoadFailure,
     Observation,
     Outcome,
     PassRecord,
@@ -120,6 +122,14 @@ def _for_file(path: str, model: str, items: Sequence[Observation]) -> tuple[Obse
     return tuple(o for o in items if o.path == path or (path == model and not o.path))
 
 
+class _WorkerLost(Exception):
+    """The worker crashed or timed out in a later pass: the run stops, nothing is written."""
+
+    def __init__(self, error: LoadError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class Loop:
     """Fix one model file, and the files of its project that its compiler errors point into."""
 
@@ -204,7 +214,13 @@ class Loop:
             if not candidates:
                 break
             scripted = texts
-            texts, report, applied, backed_out = self.try_fixes(texts, report, candidates)
+            try:
+                texts, report, applied, backed_out = self.try_fixes(texts, report, candidates)
+            except _WorkerLost as lost:  # not the fixes' doing: an outside kill, memory, a hang
+                error = replace(lost.error, message=f"{lost.error.message} (in pass {len(passes) + 1}, "
+                                                    "scripting the fixed source; nothing was written)")
+                return Outcome(self.path, original, original, False, load_error=error,
+                               seconds=time.perf_counter() - started, notes=report.notes)
             passes.append(PassRecord(
                 len(passes) + 1, report.diagnostics,
                 tuple(self.at_user_lines(f, scripted) for f in applied),
@@ -325,4 +341,7 @@ class Loop:
         self.tried.update((self.file(f), f.key) for f in applied)
         if not applied or new == texts:
             return texts, ScriptReport(), []
-        return new, self.script(new), applied
+        report = self.script(new)
+        if report.load_error is not None and report.load_error.failure in (LoadFailure.CRASH, LoadFailure.TIMEOUT):
+            raise _WorkerLost(report.load_error)
+        return new, report, applied
