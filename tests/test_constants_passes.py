@@ -38,8 +38,15 @@ def test_class_constants_take_one_pass(worker: Worker, case: str, constants: lis
     assert [f.edit.attr for f in outcome.fixes] == constants  # type: ignore[union-attr]
 
 
-def test_flag_the_probe_turns_on_is_final_in_one_pass(worker: Worker, tmp_path: Path) -> None:
-    outcome = fix(worker, "final_flag_on_in_probe", tmp_path)
+@pytest.mark.parametrize(("case", "used"), [
+    pytest.param("final_flag_on_in_probe", "self.proj(x)", id="None-when-off"),
+    pytest.param("final_flag_on_submodule_only_if_on", "self.gate(x)", id="not-set-when-off"),
+])
+def test_flag_the_probe_turns_on_is_final_in_one_pass(worker: Worker, case: str, used: str, tmp_path: Path) -> None:
+    """The model scripts as probed: nothing but the code says the flag must be a constant."""
+    outcome = fix(worker, case, tmp_path)
     [fix_] = outcome.fixes
     assert outcome.scripts and len(outcome.passes) == 1
-    assert fix_.evidence is Source.SOURCE and fix_.location is not None and fix_.location.line == 18
+    lines = (CASES / case / "input.py").read_text().splitlines()
+    assert fix_.evidence is Source.SOURCE and fix_.location is not None
+    assert used in lines[fix_.location.line - 1]

@@ -958,6 +958,7 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     "refactor_module_list": [WrapValue("ResidualMLP.__init__", "self.blocks", "nn.ModuleList")],
     "refactor_range_loop_index": [EnumerateLoop("ScaledStack.forward", "i")],
     "final_flag_on_in_probe": [AnnotateAttribute("PooledHead", "use_proj", ann("Final[bool]", FINAL))],
+    "final_flag_on_submodule_only_if_on": [AnnotateAttribute("GatedBlock", "use_gate", ann("Final[bool]", FINAL))],
     "final_flag_helper_on_in_probe": [AnnotateAttribute("TracingEncoder", "verbose", ann("Final[bool]", FINAL)),
                                       Decorate("TracingEncoder.report", "torch.jit.ignore", ann("None"))],
     "refactor_namedtuple": [NamedTupleClass("HeadOutput", (("scores", "torch.Tensor"), ("num_boxes", "int"),

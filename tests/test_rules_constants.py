@@ -391,6 +391,13 @@ def test_flags_guarding_a_submodule_none_when_off_are_final_although_nothing_fai
     assert "`self.proj` is None when `use_proj` is off" in fixes[0].reason
 
 
+def test_a_submodule_created_only_under_the_flag_makes_it_final() -> None:
+    text = FLAG_ON.replace("        self.gate = None\n", "")
+    seen = Observation("Head", "use_gate", Role.ATTR, "bool")
+    [fix] = [f for f in plan(seen, text=text) if f.edit is not None and f.edit.attr == "use_gate"]  # type: ignore[union-attr]
+    assert fix.edit.annotation.text == "Final[bool]" and "`self.gate` is not set when `use_gate` is off" in fix.reason  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("change", [
     pytest.param(("self.proj = nn.Linear(4, 4) if use_proj else None", "self.proj = nn.Linear(4, 4)"), id="never-None"),
     pytest.param(("            x = self.proj(x)\n", "            x = self.proj(x)\n            self.use_proj = False\n"),

@@ -100,26 +100,36 @@ def _flags_off_elsewhere(evidence: Evidence) -> Iterator[Fix]:
             if cls is None or m is None:
                 continue
             flag = m.group(2)
-            lines = range(b.body_last_line + 1, b.last_line + 1) if m.group(1) else range(b.first_line, b.body_last_line + 1)
-            used = [r for r in source.reads if r.function == func.qualname and r.line in lines and r.attr != flag
-                    and cls.annotation(r.attr) is None and _none_when_off(source, cls.name, r.attr)]
+            negated = bool(m.group(1))  # `if not self.flag:` guards its else part
+            lines = range(b.body_last_line + 1, b.last_line + 1) if negated \
+                else range(b.first_line, b.body_last_line + 1)
+            used = [(r, state) for r in source.reads if r.function == func.qualname and r.line in lines
+                    and r.attr != flag and cls.annotation(r.attr) is None
+                    and (state := _state_when_off(source, cls.name, r.attr, flag))]
             if not used or not constant_flag(source, cls.name, flag) or not is_bool(cls.name, flag, evidence):
                 continue
-            attr, at = used[0].attr, Location(source.path, used[0].line)
-            why = (f"`self.{attr}` is None when `{flag}` is off (as `__init__` sets it), and {func.qualname} uses "
-                   f"it under `if {b.test}:`: a configuration with the flag on compiles, one with it off cannot; "
+            (read, state), at = used[0], Location(source.path, used[0][0].line)
+            why = (f"`self.{read.attr}` is {state} when `{flag}` is off (as `__init__` sets it), and {func.qualname} "
+                   f"uses it under `if {b.test}:`: a configuration with the flag on compiles, one with it off cannot; "
                    f"a Final flag is a constant, and TorchScript does not compile the branch a constant rules "
                    f"out, so both script")
             for fix in _final(source, cls, flag, TSType("bool"), why, Diagnostic(DiagnosticKind.UNKNOWN, why, at)):
                 yield replace(fix, evidence=Source.SOURCE)
 
 
-def _none_when_off(source: SourceIndex, class_name: str, attr: str) -> bool:
-    """`__init__` assigns the attribute None (`self.proj = None`, then a module under `if`), or
-    `nn.X(...) if flag else None`."""
+def _state_when_off(source: SourceIndex, class_name: str, attr: str, flag: str) -> str:
+    """"None" when `__init__` assigns the attribute None (`self.proj = None`, then a module under
+    `if`) or `nn.X(...) if flag else None`; "not set" when it assigns it only under `if use_proj:`
+    (or `if self.use_proj:`); else ""."""
     init = f"{class_name}.__init__"
-    return any(a.value is ValueKind.NONE or _NONE_IF_OFF.search(a.value_text) for a in source.attributes
-               if a.class_name == class_name and a.attr == attr and a.function == init)
+    assigned = [a for a in source.attributes if a.class_name == class_name and a.attr == attr and a.function == init]
+    if any(a.value is ValueKind.NONE or _NONE_IF_OFF.search(a.value_text) for a in assigned):
+        return "None"
+    tests = {f"self.{flag}", *(a.value_text.strip() for a in source.attributes
+                               if a.class_name == class_name and a.attr == flag and a.function == init)}
+    guarded = [b for b in source.branches if b.function == init and b.test in tests]
+    only_if_on = all(any(b.first_line < a.line <= b.body_last_line for b in guarded) for a in assigned)
+    return "not set" if assigned and only_if_on else ""
 
 
 def _constant_needed(diag: Diagnostic, source: SourceIndex, func: FunctionFacts | None, evidence: Evidence
