@@ -16,23 +16,20 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, Optional, TypeVar
 import typer
 
 from tsannotate import __version__, cli_output
-from tsannotate.cli_output import Color
+from tsannotate.cli_output import EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_INTERNAL, EXIT_OK, Color
 from tsannotate.cli_output import err as _err
-from tsannotate.cli_output import print_check as _print_check
-from tsannotate.cli_output import print_fix as _print_fix
-from tsannotate.files import InputError, SourceFile, check_parses, read_source, write_atomic
+from tsannotate.cli_output import fail as _fail
+from tsannotate.files import InputError, check_parses, read_source
 
 if TYPE_CHECKING:
     from tsannotate.loop import Options
-    from tsannotate.records import Fix, LoadError, Outcome, ScriptReport, VerifyReport
-    from tsannotate.worker.client import Worker
+    from tsannotate.records import Fix, Outcome, ScriptReport, VerifyReport
 
 # Only typer and small modules load at start-up; records, report, the loop and the worker
 # client are imported inside the commands (records ~16 ms, libcst ~0.25 s, torch seconds):
 # `tsannotate --help` pays for none of them (tests/test_layers.py checks).
 
 T = TypeVar("T")
-EXIT_OK, EXIT_CHANGES, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 123
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -121,82 +118,10 @@ def fix(
 
     files = _guarded(lambda: model_files(paths))
     many = len(files) > 1 or any(p.is_dir() for p in paths)
-    results, codes = _guarded(lambda: _fix_all(files, many, options_for, apply, text=format is Format.text))
-    if format is Format.json:
-        from tsannotate import report
+    from tsannotate.batch import fix_all
 
-        texts = [report.to_json(o, written) for o, written in results]
-        typer.echo(texts[0] if not many and texts else "[\n" + ",\n".join(texts) + "\n]")
-    elif many and results:
-        cli_output.check_total([o for o, _ in results], codes.count(EXIT_BAD_INPUT))
-    if many and not results and EXIT_BAD_INPUT not in codes:
-        _err(f"error: no model to fix in {', '.join(map(str, paths))}: no nn.Module with a "
-             "zero-argument constructor and no probe() in any file")
-        raise typer.Exit(EXIT_BAD_INPUT)
-    raise typer.Exit(max(codes, default=EXIT_OK))
-
-
-def _fix_all(files: list[Path], many: bool, options_for: Callable[[Path], Options], apply: bool,
-             text: bool) -> tuple[list[tuple[Outcome, bool]], list[int]]:
-    """Fix each model file with one worker; (outcome, written) per model, an exit code per file."""
-    from dataclasses import replace
-
-    from tsannotate.loop import Loop
-    from tsannotate.project_files import ProjectFiles
-    from tsannotate.records import LoadFailure
-    from tsannotate.worker.client import Worker
-
-    results: list[tuple[Outcome, bool]] = []
-    codes: list[int] = []
-    pending: dict[str, str] = {}  # review mode: what earlier models' fixes changed
-    with Worker(timeout=options_for(files[0]).timeout) as worker:
-        for path in files:
-            try:
-                source = read_source(path)
-                check_parses(path, source.text)
-            except InputError as exc:
-                if not many:
-                    raise
-                _err(f"error: {exc}")
-                codes.append(EXIT_BAD_INPUT)
-                continue
-            project = ProjectFiles(source, pending)
-            options = replace(options_for(path), open_sibling=project.open)
-            start = pending.get(str(path.resolve()), source.text)
-            outcome = Loop(str(path.resolve()), worker, options).run(start)
-            error = outcome.load_error
-            if error is not None and many and error.failure is LoadFailure.NO_TARGET:
-                continue  # a helper module, a test, a script: no model in it
-            if error is not None:
-                if not many:
-                    _fail(error)
-                _err(f"error: {error.message}")
-                codes.append(EXIT_BAD_INPUT)
-                continue
-            gate: list[VerifyReport] = []  # --apply: the fixed sources must verify before they are written
-            if apply:
-                _verify_fixed(options, gate)(worker, start, outcome)
-            refused = _refusal(outcome, gate)
-            written = False
-            if apply and outcome.changed and not refused:
-                try:
-                    project.write(outcome)
-                    written = True
-                except InputError as exc:
-                    if not many:
-                        raise
-                    _err(f"error: {exc}")
-                    codes.append(EXIT_BAD_INPUT)
-                    continue
-            elif not apply:
-                project.remember(outcome)
-            results.append((outcome, written))
-            if text:
-                _print_fix(outcome, written, summary=not refused)  # a refusal ends with its own line
-            for line in refused:
-                _err(line)
-            codes.append(EXIT_CHANGES if refused else _fix_exit_code(outcome, written))
-    return results, codes
+    results, codes = _guarded(lambda: fix_all(files, many, options_for, apply, text=format is Format.text))
+    _finish(paths, many, results, codes, format, "fix")
 
 
 @app.command()
@@ -216,61 +141,38 @@ def check(
     Given a directory (or several files, as pre-commit passes them), files without a model
     to script are skipped; the exit code is the worst of all: 2 bad input, 1 fails, 0 scripts.
     """
-    from tsannotate import report
+    from dataclasses import replace
+
+    from tsannotate.batch import check_all
     from tsannotate.discover import model_files
 
     cli_output.configure(color, quiet, verbose)
     files = _guarded(lambda: model_files(paths))
     many = len(files) > 1 or any(p.is_dir() for p in paths)
-    outcomes, codes = _guarded(lambda: _check_all(files, many, probe, timeout, no_probe,
-                                                   text=format is Format.text))
+
+    def options_for(path: Path) -> Options:
+        return replace(_options(path, probe, timeout, max_passes=0), no_probe=no_probe)
+
+    outcomes, codes = _guarded(lambda: check_all(files, many, options_for, text=format is Format.text))
+    _finish(paths, many, [(o, False) for o in outcomes], codes, format, "script")
+
+
+def _finish(paths: list[Path], many: bool, results: list[tuple[Outcome, bool]], codes: list[int],
+            format: Format, verb: str) -> NoReturn:
+    """fix/check over files: the JSON (one object, or a list for several files), the total
+    line, and the worst exit code; a directory without any model is bad input."""
+    from tsannotate import report
+
     if format is Format.json:
-        texts = [report.to_json(o, written=False) for o in outcomes]
+        texts = [report.to_json(o, written) for o, written in results]
         typer.echo(texts[0] if not many and texts else "[\n" + ",\n".join(texts) + "\n]")
-    elif many and outcomes:
-        cli_output.check_total(outcomes, codes.count(EXIT_BAD_INPUT))
-    if many and not outcomes and EXIT_BAD_INPUT not in codes:
-        _err(f"error: no model to script in {', '.join(map(str, paths))}: no nn.Module with a "
+    elif many and results:
+        cli_output.check_total([o for o, _ in results], codes.count(EXIT_BAD_INPUT))
+    if many and not results and EXIT_BAD_INPUT not in codes:
+        _err(f"error: no model to {verb} in {', '.join(map(str, paths))}: no nn.Module with a "
              "zero-argument constructor and no probe() in any file")
         raise typer.Exit(EXIT_BAD_INPUT)
     raise typer.Exit(max(codes, default=EXIT_OK))
-
-
-def _check_all(files: list[Path], many: bool, probe: str | None, timeout: float | None,
-               no_probe: bool, text: bool) -> tuple[list[Outcome], list[int]]:
-    """Check each file with one worker (one `import torch` for all of them)."""
-    from dataclasses import replace
-
-    from tsannotate.loop import Loop
-    from tsannotate.records import LoadFailure
-    from tsannotate.worker.client import Worker
-
-    outcomes: list[Outcome] = []
-    codes: list[int] = []
-    first = _options(files[0], probe, timeout, max_passes=0)
-    with Worker(timeout=first.timeout) as worker:
-        for path in files:
-            try:
-                source = read_source(path)
-                check_parses(path, source.text)
-            except InputError as exc:
-                _err(f"error: {exc}")
-                codes.append(EXIT_BAD_INPUT)
-                continue
-            options = replace(_options(path, probe, timeout, max_passes=0), no_probe=no_probe)
-            outcome = Loop(str(path.resolve()), worker, options).run(source.text)
-            error = outcome.load_error
-            if error is not None and many and error.failure is LoadFailure.NO_TARGET:
-                continue  # a helper module, a test, a script: nothing to check here
-            if error is not None:
-                _err(f"error: {error.message}")
-                codes.append(EXIT_BAD_INPUT)
-                continue
-            outcomes.append(outcome)
-            codes.append(EXIT_OK if outcome.scripts else EXIT_CHANGES)
-            if text:
-                _print_check(outcome, many)
-    return outcomes, codes
 
 
 @app.command()
@@ -361,43 +263,6 @@ def verify(
     raise typer.Exit(EXIT_OK if result.compared else EXIT_BAD_INPUT)
 
 
-def _verify_fixed(options: Options, gate: list[VerifyReport]) -> Callable[[Worker, str, Outcome], None]:
-    """fix --apply: verify the fixed source (against the original's eager outputs) in the same worker."""
-    def run(worker: Worker, original: str, outcome: Outcome) -> None:
-        from tsannotate.records import VerifyRequest
-
-        if outcome.changed and outcome.load_error is None:
-            gate.append(worker.verify(VerifyRequest(
-                outcome.path, outcome.final, probe=options.probe, original=original,
-                sources=tuple((c.path, c.final) for c in outcome.files))))
-    return run
-
-
-def _refusal(outcome: Outcome, gate: list[VerifyReport]) -> list[str]:
-    """Why the fixed source must not be written (empty: write it): a fix changed an eager output,
-    or the model scripts and yet differs from eager."""
-    from tsannotate import report, verify_report
-
-    if not gate:
-        return []
-    result, shown = gate[0], report.shown(outcome.path)
-    if result.load_error is not None:
-        return [f"error: not written: verifying the fixed source failed: {result.load_error.message}"]
-    from tsannotate.report_decisions import needs_python
-
-    # an accepted @torch.jit.ignore keeps a Python call: that the model cannot be saved is its
-    # stated consequence (the summary lists the method), not a reason to withhold the fix
-    blocking = [c for c in result.failures if (c.stage == "eager" or outcome.scripts) and not (
-        c.stage == "saved" and "Python function call" in c.message and needs_python(outcome))]
-    if not blocking:
-        return []
-    n = len(blocking)
-    why = ("the fixes change what the eager model computes" if any(c.stage == "eager" for c in blocking)
-           else "it scripts, but does not verify against the eager model")
-    return ([verify_report.failure_line(shown, c) for c in blocking]
-            + [f"error: not written: {why} ({n} failed check{'s' if n != 1 else ''}, first above)"])
-
-
 def _options(path: Path, probe: str | None, timeout: float | None, max_passes: int | None,
              decide: Callable[[Fix, str], bool] | None = None,
              select: list[str] | None = None, ignore: list[str] | None = None) -> Options:
@@ -416,13 +281,6 @@ def _options(path: Path, probe: str | None, timeout: float | None, max_passes: i
         ignore=config.ignore if ignore is None else _guarded(lambda: codes_flag("--ignore", ignore)))
 
 
-def _fail(error: LoadError) -> NoReturn:
-    _err(f"error: {error.message}")
-    if error.details:
-        _err(error.details.rstrip())
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
 def _guarded(work: Callable[[], T]) -> T:
     """Run `work`; turn bad input into a one-line error and exit 2, bugs into exit 123."""
     try:
@@ -439,12 +297,6 @@ def _guarded(work: Callable[[], T]) -> T:
         _err("error: internal error in tsannotate (the file was not changed); please report it "
              "with the traceback above")
         raise typer.Exit(EXIT_INTERNAL) from None
-
-
-def _fix_exit_code(outcome: Outcome, written: bool) -> int:
-    if outcome.scripts and (written or not outcome.changed):
-        return EXIT_OK
-    return EXIT_CHANGES
 
 
 def main() -> None:

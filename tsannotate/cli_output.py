@@ -14,12 +14,12 @@ from __future__ import annotations
 import enum
 import os
 import sys
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 if TYPE_CHECKING:
-    from tsannotate.records import Outcome, PassRecord
+    from tsannotate.records import LoadError, Outcome, PassRecord
 
 
 class Color(str, enum.Enum):
@@ -108,6 +108,19 @@ def _words(message: str, on: bool) -> str:
     for tag, style in _TAGS.items():
         message = message.replace(tag, typer.style(tag, **style))
     return message
+
+
+# The exit codes every command shares (README "Commands"): 0 scripts (nothing to do, or all fixed
+# and written); 1 changes proposed or still failing; 2 bad input; 123 an internal error.
+EXIT_OK, EXIT_CHANGES, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 123
+
+
+def fail(error: LoadError) -> NoReturn:
+    """Bad input the worker found (syntax, import, probe, no target, crash): its line, exit 2."""
+    err(f"error: {error.message}")
+    if error.details:
+        err(error.details.rstrip())
+    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def err(message: str) -> None:
