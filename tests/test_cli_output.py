@@ -135,3 +135,11 @@ def test_a_terminal_gets_colour_and_one_progress_line_per_pass(tmp_path: Path) -
     assert f"{ESC}32m+" in text  # the diff, coloured
     progress = [line for line in text.splitlines() if line.startswith("pass ")]
     assert progress and progress[0].startswith("pass 1: 1 fix applied, 0 errors left ("), text
+
+
+def test_interactive_hunks_are_coloured_too(runner: CliRunner, tmp_path: Path) -> None:
+    path = _case(tmp_path, "optional_local_tensor")
+    result = runner.invoke(app, ["fix", str(path), "-i", "--color", "always"], input="n\n", color=True)
+    assert result.exit_code == 1
+    assert f"{ESC}32m+" in result.stdout  # the hunk asked about
+    assert typer.style("TS002", fg="cyan", bold=True) in result.stderr

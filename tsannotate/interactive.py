@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from tsannotate import report
+from tsannotate import cli_output, report
 from tsannotate.records import Fix
 from tsannotate.rewrite import apply_edits
 
@@ -26,8 +26,8 @@ class Reviewer:
             return False
         if self.accept_all:
             return True
-        typer.echo(self._hunk(fix, source), nl=False)
-        typer.echo(report.fix_line(fix), err=True)
+        cli_output.diff(self._hunk(fix, source))  # coloured on a terminal, like the full diff
+        cli_output.err(report.fix_line(fix))
         while True:
             answer = typer.prompt(_PROMPT, default="y", err=True).strip().lower()[:1]
             if answer in ("y", "n", "a", "q"):
