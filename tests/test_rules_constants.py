@@ -504,3 +504,37 @@ def test_a_function_of_the_same_name_is_not_a_namedtuple() -> None:
     text = HEAD.replace('HeadOutput = namedtuple("HeadOutput", ["scores", "num_boxes", "threshold"])\n',
                         "def HeadOutput(scores, num_boxes, threshold):\n    return scores\n")
     assert namedtuple_fixes(text=text) == []
+
+
+def test_namedtuple_field_types_are_joined_across_what_the_probe_saw() -> None:
+    """Each note holds the first value seen where it was recorded; a field None in one is Optional."""
+    first = namedtuple_note("HeadOutput", [("scores", TSType("NoneType")), ("num_boxes", TSType("int")),
+                                           ("threshold", TSType("float"))])
+    later = first.replace("scores: NoneType", "scores: Tensor")
+    [fix] = namedtuple_fixes(Observation("DetectionHead.forward", "", Role.RETURN, "", 1, first),
+                             Observation("DetectionHead.forward", "out", Role.LOCAL, "", 1, "a tuple holding " + later))
+    assert fix.edit.fields[0] == ("scores", "Optional[torch.Tensor]")  # type: ignore[union-attr]
+
+
+# torch 2.13, for a NamedTuple class whose field `threshold` was first seen None
+NONE_FIELD_ERROR = CLASS_FIELD_ERROR.replace("Tensor threshold", "NoneType threshold").replace(
+    "type 'Tensor' for argument 'threshold' but instead found type 'float'",
+    "type 'NoneType' for argument 'threshold' but instead found type 'float'")
+
+
+@pytest.mark.parametrize(("annotated", "error", "becomes"), [
+    pytest.param("torch.Tensor", CLASS_FIELD_ERROR, "float", id="tensor-given-a-float"),
+    pytest.param("None", NONE_FIELD_ERROR, "Optional[float]", id="none-given-a-float"),
+    pytest.param("torch.Tensor", CLASS_FIELD_ERROR.replace("found type 'float'", "found type 'NoneType'"),
+                 "Optional[torch.Tensor]", id="tensor-given-None"),
+])
+def test_a_named_tuple_class_field_is_corrected(annotated: str, error: str, becomes: str) -> None:
+    text = HEAD.replace('HeadOutput = namedtuple("HeadOutput", ["scores", "num_boxes", "threshold"])\n', dedent(f'''\
+        class HeadOutput(NamedTuple):
+            scores: torch.Tensor
+            num_boxes: int
+            threshold: {annotated}
+        ''')).replace("from collections import namedtuple\n", "from typing import NamedTuple\n")
+    [fix] = namedtuple_fixes(text=text, error=error)
+    assert fix.edit == AnnotateAttribute("HeadOutput", "threshold", fix.edit.annotation)  # type: ignore[union-attr]
+    assert fix.edit.annotation.text == becomes  # type: ignore[union-attr]

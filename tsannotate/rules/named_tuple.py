@@ -31,7 +31,7 @@ from tsannotate.records import (
     SourceIndex,
 )
 from tsannotate.rules._common import annotation, usable
-from tsannotate.tstypes import TENSOR, TSType, namedtuple_fields
+from tsannotate.tstypes import TENSOR, TSType, join, namedtuple_fields, optional
 
 CODE = "TS013"
 CONSEQUENCE = ("a code change: the same fields, order and tuple behaviour, but the types the class states are "
@@ -51,19 +51,31 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
         name = header.group(1)
         field, wrong = found.group(1), usable(found.group(2))
         cls = source.cls(name)
-        if cls is not None:  # already a class: correct the Tensor field the compiler names
-            current = cls.annotation(field) or ""
-            if wrong is not None and current.rsplit(".", 1)[-1] == "Tensor" and "NamedTuple" in " ".join(cls.bases):
-                ann = annotation(wrong, source)
+        if cls is not None:  # already a class: correct the field the compiler names
+            better = _corrected(cls.annotation(field) or "", wrong) if "NamedTuple" in " ".join(cls.bases) else None
+            if better is not None:
+                ann = annotation(better, source)
                 done.add(name)
                 yield Fix(CODE, f"annotate field `{field}` of {name} as {ann.text}",
-                          f"{diag.message.rstrip('.')}; the compiler found {wrong} for it", AnnotateAttribute(name, field, ann),
-                          location=diag.location)
+                          f"{diag.message.rstrip('.')}; the compiler found {wrong} for it",
+                          AnnotateAttribute(name, field, ann), location=diag.location)
             continue
         if source.function(name) is not None:
             continue
         done.add(name)
         yield _rewrite(evidence, diag, name, _names(header.group(2)), field, wrong)
+
+
+def _corrected(current: str, wrong: TSType | None) -> TSType | None:
+    """The type of a field annotated `current` (as this rule writes: a Tensor, the Tensor assumed for
+    a field nothing was seen in, or None, a field first seen None) that was given `wrong`."""
+    if wrong is None:
+        return None
+    if current.rsplit(".", 1)[-1] == "Tensor":
+        return optional(TENSOR) if wrong.is_none else wrong
+    if current == "None" and not wrong.is_none:
+        return optional(wrong)
+    return None
 
 
 def _names(schema: str) -> list[str]:
@@ -74,7 +86,10 @@ def _names(schema: str) -> list[str]:
 def _rewrite(evidence: Evidence, diag: Diagnostic, name: str, names: list[str], field: str, wrong: TSType | None
              ) -> Fix:
     source = evidence.source
-    seen = next((f for o in evidence.observations if (f := namedtuple_fields(o.note, name))), {})
+    seen: dict[str, TSType] = {}
+    for o in evidence.observations:  # each note holds the first value seen there: join them all
+        for key, t in (namedtuple_fields(o.note, name) or {}).items():
+            seen[key] = join(seen[key], t) if key in seen else t
     types = {n: seen.get(n, TENSOR) for n in names}
     if wrong is not None:
         types[field] = wrong  # what the compiler found beats what the probe saw first
