@@ -26,13 +26,19 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
 
 
 def _from_probe(evidence: Evidence) -> Iterator[Fix]:
-    """A Tensor parameter the probe saw as None (or that defaults to None) → Optional[Tensor]."""
+    """A Tensor parameter the probe saw as None (or that defaults to None) → Optional[Tensor]; so
+    is a parameter without a default that the probe saw only as None (a mask its caller passes
+    through, None on every probe input): TorchScript takes it for a Tensor, which cannot hold None."""
     source = evidence.source
     for func, param, obs, seen in observed_params(evidence):
-        if without_none(seen) == tstypes.TENSOR and (seen.is_optional or param.default_kind is ValueKind.NONE):
+        tensor = without_none(seen) == tstypes.TENSOR and (seen.is_optional or param.default_kind is ValueKind.NONE)
+        only_none = seen.is_none and param.default is None and not obs.static
+        if tensor or only_none:
             ann = annotation(tstypes.optional(tstypes.TENSOR), source)
+            evidence_text = (f"the probe run passed `{param.name}` only as None ({obs.count} value"
+                             f"{'s' if obs.count != 1 else ''} seen in {func.qualname})") if only_none else saw(obs, seen)
             yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
-                      saw(obs, seen) + "; unannotated, TorchScript would take it for a plain Tensor",
+                      evidence_text + "; unannotated, TorchScript would take it for a plain Tensor",
                       AnnotateParam(func.qualname, param.name, ann),
                       evidence=evidence_of(obs), location=Location(source.path, func.first_line))
 
