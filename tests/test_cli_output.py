@@ -102,7 +102,7 @@ def test_check_quiet_over_a_directory_prints_failures_and_the_total(runner: CliR
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"{tmp_path / 'broken.py'}: fails to script (1 error)",
-        "2 model files checked: 1 fails to script, 1 script"]
+        "2 model files checked: 1 fails to script, 1 scripts"]
 
 
 def test_a_terminal_gets_colour_and_one_progress_line_per_pass(tmp_path: Path) -> None:

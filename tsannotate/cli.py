@@ -70,10 +70,11 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="On stderr, only e
 VerboseOpt = Annotated[bool, typer.Option(
     "--verbose", "-v", help="Also each pass, timings and where each fix's evidence came from.")]
 SelectOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP007
-    "--select", help="Only these fix codes or prefixes (TS001,TS004 or TS00); overrides [tool.tsannotate].",
-    show_default=False)]
+    "--select", metavar="CODES", show_default=False,
+    help="Only these fix codes or prefixes (TS001,TS004 or TS00); overrides [tool.tsannotate].")]
 IgnoreOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP007
-    "--ignore", help="Never these fix codes or prefixes; overrides [tool.tsannotate].", show_default=False)]
+    "--ignore", metavar="CODES", show_default=False,
+    help="Never these fix codes or prefixes; overrides [tool.tsannotate].")]
 
 
 @app.command()
@@ -257,7 +258,7 @@ def verify(
             typer.echo(line)
         for note in result.notes:
             _err(f"note: {note}")
-        _err(verify_report.summary(result, shown))
+        cli_output.closing(verify_report.summary(result, shown), scripts=result.ok, done=result.compared)
     if result.failures:
         raise typer.Exit(EXIT_CHANGES)
     raise typer.Exit(EXIT_OK if result.compared else EXIT_BAD_INPUT)

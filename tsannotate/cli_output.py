@@ -261,8 +261,9 @@ def print_check(outcome: Outcome, many: bool = False) -> None:
 def check_total(outcomes: list[Outcome], bad_input: int) -> None:
     """The closing line of a `check` over several files."""
     failing = sum(not o.scripts for o in outcomes)
+    ok = len(outcomes) - failing
     parts = [f"{len(outcomes)} model file{'s' if len(outcomes) != 1 else ''} checked: "
-             f"{failing} fail{'s' if failing == 1 else ''} to script, {len(outcomes) - failing} script"]
+             f"{failing} fail{'s' if failing == 1 else ''} to script, {ok} script{'s' if ok == 1 else ''}"]
     if bad_input:
         parts.append(f"{bad_input} could not be checked (see error: above)")
     closing("; ".join(parts), scripts=not failing and not bad_input, done=True)
