@@ -74,10 +74,16 @@ def _badness(report: ScriptReport) -> tuple[int, int, int]:
     return (0, failing, len(report.diagnostics))
 
 
-def _worse(new: ScriptReport, old: ScriptReport) -> bool:
+# Fixes that stand on evidence of their own, not on a compiler error they were meant to clear:
+# leaving the diagnostics as they were does not make them wrong (a Final the code shows a flag
+# needs, a type the probe saw, while an unrelated error still stops the compiler).
+_SELF_EVIDENT = (Source.PROBE, Source.SIGNATURE, Source.SOURCE)
+
+
+def _worse(new: ScriptReport, old: ScriptReport, fixes: Sequence[Fix] = ()) -> bool:
     """A pass is worse when it breaks loading, breaks a target that compiled, fails more
     targets or adds diagnostics, and when it leaves the diagnostics exactly as they were
-    (the fix did nothing)."""
+    (the fix did nothing) — unless every fix rests on evidence other than a compiler error."""
     if new.scripts:
         return False
     if _badness(new) > _badness(old):
@@ -85,7 +91,8 @@ def _worse(new: ScriptReport, old: ScriptReport) -> bool:
     clean_before = {t.name for t in old.targets if t.scripted} - {d.target for d in old.diagnostics}
     if any(d.target in clean_before for d in new.diagnostics):
         return True  # a target that compiled (and called) cleanly no longer does: a new error
-    return {_key(d) for d in new.diagnostics} == {_key(d) for d in old.diagnostics}
+    unchanged = {_key(d) for d in new.diagnostics} == {_key(d) for d in old.diagnostics}
+    return unchanged and not (fixes and all(f.evidence in _SELF_EVIDENT for f in fixes))
 
 
 def _static_param_mismatch(fix: Fix, report: ScriptReport) -> bool:
@@ -147,9 +154,17 @@ class Loop:
         self.originals: dict[str, str] = {}  # every file being fixed, as it was: the model first
         self.closed: set[str] = set()  # files errors point into that may not be edited
         self.owner: dict[Fix, str] = {}  # the file each proposed fix edits
+        self.deselected: set[tuple[str, object]] = set()  # fixes --select/--ignore left out
 
     def file(self, fix: Fix) -> str:
         return self.owner.get(fix, self.path)
+
+    def deselected_notes(self) -> tuple[str, ...]:
+        """Say which fixes select/ignore left out, so an error they would fix is not taken for unfixable."""
+        if not self.deselected:
+            return ()
+        n, codes = len(self.deselected), sorted({code for code, _ in self.deselected})
+        return (f"{n} fix{'es' if n != 1 else ''} left out by select/ignore ({', '.join(codes)})",)
 
     def shadow(self, path: str, text: str) -> str:
         held = self.held.get(path)
@@ -237,7 +252,7 @@ class Loop:
             passes=tuple(passes), remaining=report.diagnostics,
             advice=tuple(advice.values()), targets=report.targets,
             uncompiled=tuple(u for p, t in texts.items() for u in _uncompiled(p, t)),
-            notes=report.notes + self.static_notes + self.outside_notes(report),
+            notes=report.notes + self.static_notes + self.outside_notes(report) + self.deselected_notes(),
             seconds=time.perf_counter() - started,
             files=tuple(FileChange(p, self.originals[p], t) for p, t in texts.items()
                         if p != self.path and t != self.originals[p]),
@@ -280,6 +295,7 @@ class Loop:
                 observations = self.static_evidence(text, report) + observations
             for fix in rules.plan(Evidence(index, diagnostics, signatures, observations)):
                 if not self.options.wants(fix.code):  # --select / --ignore, [tool.tsannotate]
+                    self.deselected.add(fix.key)
                     continue
                 self.owner[fix] = path
                 fixes.append(fix)
@@ -311,7 +327,7 @@ class Loop:
         """Apply fixes together; if that makes things worse, keep only the ones that help
         one at a time (cargo-fix semantics: a bad fix is backed out, never written)."""
         new_texts, new_report, applied = self.attempt(texts, fixes)
-        if applied and not _worse(new_report, report):
+        if applied and not _worse(new_report, report, applied):
             return new_texts, new_report, applied, []
         if len(fixes) == 1:
             self.tried.update((self.file(f), f.key) for f in fixes)
@@ -320,7 +336,7 @@ class Loop:
         backed_out: list[Fix] = []
         for fix in fixes:
             new_texts, new_report, applied = self.attempt(texts, [fix])
-            if applied and not _worse(new_report, report):
+            if applied and not _worse(new_report, report, applied):
                 texts, report = new_texts, new_report
                 kept.extend(applied)
             else:
