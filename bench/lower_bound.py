@@ -38,15 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "fixtures" / "cases"
 SIZES = {"small": 50, "medium": 300, "large": 1500}
 
-HEADER = """\
-\"\"\"Golden cases concatenated into one model file (built by bench/lower_bound.py).\"\"\"
-import math
-import random
-
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-"""
+HEADER = '''"""Golden cases concatenated into one model file (built by bench/lower_bound.py)."""\n'''
+TYPING = "from typing import Dict, Final, List, Optional, Tuple\n"  # the cases' typing imports, merged
 
 PROBE = """
 
@@ -84,6 +77,7 @@ def usable(case: Path) -> bool:
     fix does not depend on the file's own imports."""
     text = (case / "input.py").read_bytes().decode()
     return ("\r" not in text and "\t" not in text and "jit.script" not in text and "def probe" in text
+            and "__future__" not in text
             and not (case / "flags").exists() and case.name not in ("typing_already_imported",
                                                                     "tensor_imported_from_torch"))
 
@@ -101,7 +95,8 @@ def top_level_names(tree: ast.Module) -> set[str]:
 
 def renamed(text: str, suffix: str) -> str:
     """`text` with each top-level name `n` spelled `n_<suffix>` wherever it is used as a
-    name (not after a dot, not as a keyword argument or parameter name)."""
+    name (not after a dot, not as a keyword argument or parameter name), and in a string that
+    is exactly `n` (the type name given to `namedtuple`)."""
     names = top_level_names(ast.parse(text))
     tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     depth = 0
@@ -118,6 +113,8 @@ def renamed(text: str, suffix: str) -> str:
             keyword = depth > 0 and nxt is not None and nxt.string == "="
             if not (after_dot or keyword):
                 tok = tok._replace(string=f"{tok.string}_{suffix}")
+        elif tok.type == tokenize.STRING and tok.string[1:-1] in names and tok.string[0] in "'\"":
+            tok = tok._replace(string=f"{tok.string[0]}{tok.string[1:-1]}_{suffix}{tok.string[0]}")  # namedtuple("Name")
         out.append(tok)
     return tokenize.untokenize(out)
 
@@ -138,10 +135,15 @@ def build(lines: int, name: str = "input.py") -> str:
     """About `lines` lines of golden cases (`input.py` or `expected.py`) with one probe."""
     cases = sorted((c for c in CASES.iterdir() if (c / "input.py").exists() and usable(c)),
                    key=lambda c: (c.name != "transformer_block", c.name))  # the realistic one first
-    typing = "from typing import Dict, Final, List, Optional, Tuple\n"  # the cases' typing imports, merged
+    imports: dict[str, None] = {}  # every case's own imports but typing's, in first-seen order
+    for case in cases:
+        for node in ast.parse((case / name).read_text()).body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "module", "") != "typing":
+                imports.setdefault(ast.unparse(node))
+    header = HEADER + "\n".join(imports) + "\n" + TYPING
     parts: list[str] = []
     makers: list[str] = []
-    total = (HEADER + typing + PROBE).count("\n")
+    total = (header + PROBE).count("\n")
     copy = 0
     while total < lines:
         copy += 1
@@ -154,7 +156,7 @@ def build(lines: int, name: str = "input.py") -> str:
             total += part.count("\n") + 3
             if total >= lines:
                 break
-    return HEADER + typing + "\n\n" + "\n\n\n".join(parts) + "\n" + PROBE.format(makers=", ".join(makers))
+    return header + "\n\n" + "\n\n\n".join(parts) + "\n" + PROBE.format(makers=", ".join(makers))
 
 
 def timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -168,7 +170,8 @@ def run_tool(source: Path, work: Path) -> tuple[float, dict[str, object], str]:
     shutil.copyfile(source, path)
     seconds, done = timed([sys.executable, "-m", "tsannotate", "fix", str(path), "--apply", "--format", "json"])
     if done.returncode != 0:
-        raise SystemExit(f"fix --apply exited {done.returncode} on {source}:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"fix --apply exited {done.returncode} on {source} (a model that no longer fixes "
+                         f"cleanly: see its diagnostics):\n{done.stderr[-2000:]}{done.stdout[-3000:]}")
     return seconds, json.loads(done.stdout), path.read_text()
 
 
