@@ -348,6 +348,7 @@ def test_select_and_ignore_choose_the_fix_kinds(runner: CliRunner, tmp_path: Pat
     ignored = runner.invoke(app, ["fix", str(path), "--ignore", "TS002"])
     assert ignored.exit_code == 1 and ignored.stdout == ""
     assert "still fails to script" in ignored.stderr
+    assert "note: 1 fix left out by select/ignore (TS002)" in ignored.stderr
     (tmp_path / "pyproject.toml").write_text('[tool.tsannotate]\nselect = ["TS004", "TS01"]\n')
     assert runner.invoke(app, ["fix", str(path)]).stdout == ""  # the config's select leaves TS002 out
     flag = runner.invoke(app, ["fix", str(path), "--select", "TS001,TS002"])  # the flag overrides it
