@@ -126,14 +126,20 @@ def test_fix_a_directory_fixes_every_model_with_one_worker(runner: CliRunner, tm
     shutil.copytree(PROJECTS / "sibling_helper" / "input", root)
     shutil.copyfile(PROJECTS.parent / "cases" / "optional_param_mask" / "input.py", root / "masked.py")
     (root / "notes.py").write_text("VALUE = 3\n")  # no model: skipped
+    review = runner.invoke(app, ["fix", str(root)])
+    assert review.exit_code == 1, review.stderr
+    assert review.stderr.splitlines()[-1] == (
+        "2 model files: 0 fail to script, 2 script; 2 with changes to review (--apply writes them)")
     result = runner.invoke(app, ["fix", str(root), "--apply"])
     assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "2 model files: 0 fail to script, 2 script; 2 written"
     assert (root / "helpers.py").read_bytes() == (PROJECTS / "sibling_helper" / "expected" / "helpers.py").read_bytes()
     assert (root / "masked.py").read_bytes() == (
         PROJECTS.parent / "cases" / "optional_param_mask" / "expected.py").read_bytes()
     assert (root / "notes.py").read_text() == "VALUE = 3\n"
     again = runner.invoke(app, ["fix", str(root)])
     assert again.exit_code == 0, again.stderr
+    assert again.stderr.splitlines()[-1] == "2 model files: 0 fail to script, 2 script; nothing to change"
 
 
 def test_fix_a_directory_without_models_is_bad_input(runner: CliRunner, tmp_path: Path) -> None:

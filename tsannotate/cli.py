@@ -168,7 +168,8 @@ def _finish(paths: list[Path], many: bool, results: list[tuple[Outcome, bool]], 
         texts = [report.to_json(o, written) for o, written in results]
         typer.echo(texts[0] if not many and texts else "[\n" + ",\n".join(texts) + "\n]")
     elif many and results:
-        cli_output.check_total([o for o, _ in results], codes.count(EXIT_BAD_INPUT))
+        cli_output.check_total([o for o, _ in results], codes.count(EXIT_BAD_INPUT),
+                               written=sum(w for _, w in results) if verb == "fix" else None)
     if many and not results and EXIT_BAD_INPUT not in codes:
         _err(f"error: no model to {verb} in {', '.join(map(str, paths))}: no nn.Module with a "
              "zero-argument constructor and no probe() in any file")

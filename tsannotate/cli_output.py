@@ -258,12 +258,17 @@ def print_check(outcome: Outcome, many: bool = False) -> None:
         closing(line, outcome.scripts, done=True)
 
 
-def check_total(outcomes: list[Outcome], bad_input: int) -> None:
-    """The closing line of a `check` over several files."""
+def check_total(outcomes: list[Outcome], bad_input: int, written: int | None = None) -> None:
+    """The closing line of a `check` (or, given `written`, a `fix`) over several files."""
     failing = sum(not o.scripts for o in outcomes)
     ok = len(outcomes) - failing
-    parts = [f"{len(outcomes)} model file{'s' if len(outcomes) != 1 else ''} checked: "
+    verb = "checked" if written is None else "fixed"
+    parts = [f"{len(outcomes)} model file{'s' if len(outcomes) != 1 else ''}{' checked' if written is None else ''}: "
              f"{failing} fail{'s' if failing == 1 else ''} to script, {ok} script{'s' if ok == 1 else ''}"]
+    if written is not None:
+        changed = sum(o.changed for o in outcomes)
+        parts.append(f"{written} written" if written else
+                     f"{changed} with changes to review (--apply writes them)" if changed else "nothing to change")
     if bad_input:
-        parts.append(f"{bad_input} could not be checked (see error: above)")
+        parts.append(f"{bad_input} could not be {verb} (see error: above)")
     closing("; ".join(parts), scripts=not failing and not bad_input, done=True)
