@@ -437,7 +437,8 @@ def run(path: Path) -> Run:
 
 def _compiled(module: ModuleType) -> set[str]:
     """What TorchScript compiled from this file: "helper", "Class.method" — an inherited method
-    under the class that defines it (`RNN.check_input` is `RNNBase.check_input` in the source)."""
+    under the class that defines it (`RNN.check_input` is `RNNBase.check_input` in the source) —
+    and "Class.<attributes>" for every class of the file a compiled class inherits from."""
     import torch
 
     prefix = f"__torch__.{module.__name__}."
@@ -450,8 +451,11 @@ def _compiled(module: ModuleType) -> set[str]:
         owner, _, method = name.rpartition(".")
         cls = getattr(module, owner, None) if owner else None
         method = method.split("__")[0] if method.startswith("forward__") else method  # overloads
-        defined = [k for k in getattr(cls, "__mro__", ()) if method in vars(k)]
+        mro = getattr(cls, "__mro__", ())
+        defined = [k for k in mro if method in vars(k)]
         found.add(f"{defined[0].__name__}.{method}" if defined else name)
+        # the attributes a compiled class reads may be declared on its bases (`_MaxPoolNd.__constants__`)
+        found.update(f"{k.__name__}.<attributes>" for k in mro if k.__module__ == module.__name__)
     return found
 
 
