@@ -145,9 +145,18 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "default_int_helper_from_method": case(K.DEFAULT_TYPE, "dim", ("Tensor",), ("def permute(x, order, dim=1)", "def permute"),
                                            function="permute", chain=((C + "DefaultIntInHelperFromMethod", "self.reorder(x"),)),
     "property_dynamic_getattr": case(K.UNSUPPORTED, None, (), (C + "PropertyDynamicGetattr", "getattr(self, n)")),
+    # 11. shapes found on real models (HuggingFace outputs tuples, detection strides, train/eval returns)
+    "var_tuple_grows_under_flag": case(K.VARIABLE_TYPE_CHANGED, "outputs", ("Tuple[Tensor]", "Tuple[Tensor, Tensor]"),
+                                       (C + "TupleGrowsUnderFlag", "outputs = outputs +")),
+    "argument_power_float": case(K.ARGUMENT_TYPE, "stride", ("int", "float", "2 ** i"), (C + "PowerArgument", "self.scale(x, 2"),
+                                 function="PowerArgument.scale", owner="PowerArgument"),
+    "return_types_differ": case(K.RETURN_TYPE_CHANGED, "results", ("Dict[str, Tensor]", "Dict[str, Tuple[Tensor, Tensor, Tensor]]"),
+                                (C + "ReturnTypesDiffer", "return results")),
 }
 
 MESSAGES = {
+    "argument_power_float": "scale(): Expected a value of type 'int' for argument 'stride' but instead found type 'float' "
+                            "(passed `2 ** i`)",
     "var_none_then_tensor": "Variable 'y' previously had type NoneType but is now being assigned to a value of type Tensor",
     "call_none_mask": "Expected a proper Tensor but got None (or an undefined Tensor in C++) for argument #1 'other'",
     "call_raise": "ValueError: positive input",

@@ -197,6 +197,16 @@ def _return_type(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnos
     return replace(d, types=(declared, actual), message=msg)
 
 
+def _returns_differ(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    """`return losses` after `return results`: a function has one return type; symbol: the value
+    the later return statement returns; types: (earlier type, this one's)."""
+    value = re.fullmatch(r"return\s+(.+)", f.span.strip()) if f else None
+    types = (jt.clean_type(m.group("before")), jt.clean_type(m.group("now")))
+    return replace(d, kind=K.RETURN_TYPE_CHANGED, symbol=value.group(1).strip() if value else None, types=types,
+                   message=f"Previous return statement returned a value of type {types[0]} but this return "
+                           f"statement returns a value of type {types[1]}")
+
+
 def _no_method(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
     d = replace(d, message=m.group(0).rstrip(".:"), types=())
     recv = jt.split_receiver(" ".join(f.span.split())) if f else None
@@ -239,6 +249,8 @@ _RULES: tuple[tuple[re.Pattern[str], Rule], ...] = tuple((re.compile(p, re.M), r
     (r"all inputs of range must be ints, found (?P<found>.+?) in argument (?P<index>\d+):?", _range),
     (r"Return value was annotated as having type (?P<declared>.+?) but is actually of type (?P<actual>.+?):?\s*$",
      _return_type),
+    (r"Previous return statement returned a value of type (?P<before>.+?) but this return statement returns "
+     r"a value of type (?P<now>.+?):?\s*$", _returns_differ),
     (r"'(?P<type>.+?)' object has no attribute or method '(?P<attr>\w+)'\.?:?", _no_method),
     (r"Python builtin <.+?> is currently not supported in Torchscript:?", _unsupported),
     (r"Unknown type name '(?P<name>[^']+)':?", _unsupported),
@@ -347,9 +359,24 @@ def _inferred_operand(d: Diagnostic, vs: list[jt.Variant], expects: list[tuple[j
                                message=f"{v.name}: {m.group(0).replace('(inferred)', '(inferred, not annotated)')}")
     if expects:
         v, m = expects[0]
-        return replace(d, symbol=jt.as_symbol(_operand(v, f, v.index(m.group("arg")))),
-                       message=f"{v.name}: {m.group(0)}")
+        operand = _operand(v, f, v.index(m.group("arg")))
+        if "::" not in v.name and len(vs) == 1:  # one schema, the file's own: its annotation rejects the value
+            return _argument_type(d, v, m, operand)
+        return replace(d, symbol=jt.as_symbol(operand), message=f"{v.name}: {m.group(0)}")
     return d
+
+
+def _argument_type(d: Diagnostic, v: jt.Variant, m: re.Match[str], operand: str | None) -> Diagnostic:
+    """`self.decode(x, 2 ** i)` with `stride: int`: TorchScript types the value (`int ** int` is a
+    float) otherwise than the annotation. symbol: the parameter; function: the callee; types:
+    (the parameter's type, the value's type, the value's text when known)."""
+    owner, name = _method_owner(v), v.name.rsplit("::", 1)[-1]
+    expected, found = jt.clean_type(m.group("exp")), jt.clean_type(m.group("found"))
+    text = " ".join(operand.split()) if operand else ""
+    passed = f" (passed `{text}`)" if text else ""
+    return replace(d, kind=K.ARGUMENT_TYPE, symbol=m.group("arg"), owner=owner,
+                   function=f"{owner}.{name}" if owner else name, types=(expected, found, *((text,) if text else ())),
+                   message=f"{name}(): {m.group(0).rstrip('.')}{passed}")
 
 
 # --------------------------------------------------------------------------- call time

@@ -41,6 +41,8 @@ class DiagnosticKind(enum.Enum):
     UNSUPPORTED = "unsupported"  # a construct TorchScript cannot compile (NotSupportedError ...)
     CALL_FAILED = "call-failed"  # scripted, but raised when called on the probe inputs
     CONSTANT_NEEDED = "constant-needed"  # `self.layers[self.k]`: the index must be a constant
+    ARGUMENT_TYPE = "argument-type"  # `f(x, 2 ** i)`: the callee's annotated parameter does not take the value
+    RETURN_TYPE_CHANGED = "return-type-changed"  # two return statements of one function return different types
     UNKNOWN = "unknown"
 
 

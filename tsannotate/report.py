@@ -27,6 +27,8 @@ KIND_CODES: dict[DiagnosticKind, str] = {
     DiagnosticKind.DEFAULT_TYPE: "TS005",
     DiagnosticKind.ATTRIBUTE_CONVERSION: "TS006",
     DiagnosticKind.CONSTANT_NEEDED: "TS007",
+    DiagnosticKind.ARGUMENT_TYPE: "TS005",
+    DiagnosticKind.RETURN_TYPE_CHANGED: "TS020",
     DiagnosticKind.CALL_FAILED: "TS010",
     DiagnosticKind.UNSUPPORTED: "TS020",
     DiagnosticKind.UNKNOWN: "TS099",
