@@ -4,7 +4,8 @@ What it does: for each compiler error about a construct TorchScript cannot compi
 refactor: `**kwargs`/`*args` in a signature, try/except, a lambda, a generator expression,
 `self.layers[i]` in a `range` loop, a plain Python list of modules, a global dict, a number
 (`.item()`) where an int is needed, recursion, dataclasses, sets, `super().forward()`, Python
-library calls (numpy, random, time), print with a format spec.
+library calls (numpy, random, time), print with a format spec, return statements of different
+types (`if self.training: return losses` then `return detections`).
 Why: these are not type problems; the code itself has to change (or move behind
 `@torch.jit.ignore`, which TS008 proposes for helpers).
 Example: `for i in range(len(self.layers)): x = self.layers[i](x)` → "iterate the ModuleList:
@@ -21,7 +22,7 @@ from tsannotate.records import Diagnostic, DiagnosticKind, Evidence, Fix, Locati
 
 CODE = "TS020"
 K = DiagnosticKind
-_ADVISED = (K.UNSUPPORTED, K.UNKNOWN, K.CONSTANT_NEEDED, K.ATTRIBUTE_CONVERSION, K.CALL_FAILED)
+_ADVISED = (K.UNSUPPORTED, K.UNKNOWN, K.CONSTANT_NEEDED, K.ATTRIBUTE_CONVERSION, K.CALL_FAILED, K.RETURN_TYPE_CHANGED)
 
 # (what the message or the offending source says, the refactor's name, what to do)
 _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.S), name, todo) for p, name, todo in (
@@ -62,6 +63,11 @@ _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.
     (r"global variables aren't supported", "a global statement",
      "keep the state in a module attribute instead of a global"),
     (r"Yield aren't supported", "a generator function", "return a List instead of yielding"),
+    (r"Previous return statement returned a value of type", "return statements of different types",
+     "a compiled function has one return type: return the same structure on every path (both values, "
+     "`return losses, detections`, as torchvision's detection models do, with the one not computed left "
+     "empty), or keep the eager-only return behind `if not torch.jit.is_scripting():` or in an "
+     "@torch.jit.unused method"),
     (r"cannot statically infer the expected size of a list", "`*` unpacking of a list",
      "pass the list itself (`x.view(sizes)`) or index its items"),
 ))
