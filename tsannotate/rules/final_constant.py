@@ -45,7 +45,7 @@ from tsannotate.records import (
     SourceIndex,
     ValueKind,
 )
-from tsannotate.rules._common import annotation, compiled_functions, function_of
+from tsannotate.rules._common import annotation, compiled_functions, function_of, value_beside_none
 from tsannotate.rules._flags import common_flag, constant_flag, flag_at, is_bool
 from tsannotate.rules._uncompilable import calls_of
 from tsannotate.tstypes import TSType, literal_type
@@ -53,6 +53,7 @@ from tsannotate.tstypes import TSType, literal_type
 CODE = "TS007"
 _SELF_ATTR = re.compile(r"^self\.(\w+)$")
 _PLAIN_FLAG = re.compile(r"^(not\s+)?self\.(\w+)$")
+_DEFAULT_CONTAINERS = ("List[Tensor]", "Dict[str, Tensor]")
 _NONE_IF_OFF = re.compile(r"\belse\s+None\s*$|^\s*None\s+if\b")  # `nn.X(...) if flag else None`
 
 
@@ -151,10 +152,9 @@ def _constant_needed(diag: Diagnostic, source: SourceIndex, func: FunctionFacts 
         if m:
             return cls, m.group(1), t, f"{diag.message}; a Final attribute is a constant"
         return None
-    if diag.kind in (DiagnosticKind.UNKNOWN, DiagnosticKind.UNSUPPORTED, DiagnosticKind.ATTRIBUTE_CONVERSION) \
-            and diag.location is not None and func is not None:
-        flag = flag_at(evidence, cls.name, func.qualname, diag.location.line)
-        where = "in a branch"
+    if (diag.kind in (DiagnosticKind.UNKNOWN, DiagnosticKind.UNSUPPORTED, DiagnosticKind.ATTRIBUTE_CONVERSION)
+            or _untyped_change(diag)) and diag.location is not None and func is not None:
+        flag, where = _guarding_flag(evidence, cls.name, func.qualname, diag), "in a branch"
         if flag is None and func.name != "forward":  # a helper only a flag's branch calls
             flag = common_flag(evidence, cls.name, [(c.function, c.line) for c in calls_of(func, source)])
             where = f"in {func.qualname}, which is called only in a branch"
@@ -163,6 +163,34 @@ def _constant_needed(diag: Diagnostic, source: SourceIndex, func: FunctionFacts 
                 f"{diag.message}, {where} on `self.{flag}`; a Final flag is a constant, and "
                 "TorchScript does not compile the branch a constant rules out")
     return None
+
+
+def _untyped_change(diag: Diagnostic) -> bool:
+    """A type change no annotation fixes: a tuple that grows under a flag (`outputs = outputs +
+    (probs,)`), branches or return statements of different types. A change beside None is TS002's or
+    TS003's (Optional), one from an empty container's default TS004's."""
+    if diag.kind is DiagnosticKind.RETURN_TYPE_CHANGED:
+        return True
+    if diag.kind not in (DiagnosticKind.VARIABLE_TYPE_CHANGED, DiagnosticKind.ATTRIBUTE_TYPE_CHANGED):
+        return False
+    return value_beside_none(diag.types) is None and not any(t in _DEFAULT_CONTAINERS for t in diag.types)
+
+
+def _guarding_flag(evidence: Evidence, class_name: str, function: str, diag: Diagnostic) -> str | None:
+    """The bool flag whose `if self.flag:` makes the error: the branch holding its line, the `if`
+    statement itself (its branches assign different types), or, for a return statement of
+    another type, the one flag branch before it (`if self.return_dict: return {...}`)."""
+    assert diag.location is not None
+    line, source = diag.location.line, evidence.source
+    found = flag_at(evidence, class_name, function, line) or flag_at(evidence, class_name, function, line + 1)
+    if found is None and diag.kind is DiagnosticKind.RETURN_TYPE_CHANGED:
+        before = {flag_at(evidence, class_name, function, b.first_line + 1) for b in source.branches
+                  if b.function == function and b.last_line < line}
+        before.discard(None)
+        found = before.pop() if len(before) == 1 else None
+    init = f"{class_name}.__init__"  # a configuration flag: `self.training` and the like are not
+    return found if any(a.class_name == class_name and a.attr == found and a.function == init
+                        for a in source.attributes) else None
 
 
 def _misused_constant(diag: Diagnostic, source: SourceIndex, func: FunctionFacts | None) -> Fix | None:

@@ -21,10 +21,14 @@ from tsannotate.records import (
     Fix,
     FunctionFacts,
     Location,
+    Role,
+    Safety,
+    Source,
     ValueKind,
 )
 from tsannotate.rules._common import (
     observed_params,
+    observed_type,
     place,
     annotation,
     cite,
@@ -45,6 +49,56 @@ _DEFAULT_TYPES = {ValueKind.INT: "int", ValueKind.FLOAT: "float", ValueKind.BOOL
 def fixes(evidence: Evidence) -> Iterator[Fix]:
     yield from _from_compiler(evidence)
     yield from _from_probe(evidence)
+    yield from _argument_types(evidence)
+
+
+def _argument_types(evidence: Evidence) -> Iterator[Fix]:
+    """`self.decode(f, 2 ** i)` into `stride: int`: eager Python passes an int, TorchScript a
+    float (`int ** int`, `/`, `math.sqrt` are floats there). When the annotation is the probe's type
+    and the compiler's type takes every value the probe saw (a float takes an int), the compiler's
+    type wins: eager Python is unchanged, and `--apply` checks the scripted outputs still equal eager.
+    Otherwise (an annotation the probe does not explain, a type that would not take the value): the
+    advice names the conversion at the call."""
+    source = evidence.source
+    for diag in evidence.diagnostics:
+        if diag.kind is not DiagnosticKind.ARGUMENT_TYPE or not diag.symbol or len(diag.types) < 2:
+            continue
+        func = function_of(diag, source)
+        param = func.param(diag.symbol) if func else None
+        if func is None or param is None or param.annotation is None:
+            continue
+        obs = evidence.observed(func.qualname, param.name, Role.ARG)
+        seen, found = observed_type(obs), usable(diag.types[1])
+        value = f"`{diag.types[2]}`" if len(diag.types) > 2 else "the value"
+        if obs is not None and seen is not None and found is not None and _takes(found, seen) \
+                and param.annotation == annotation(seen, source).text:
+            ann = annotation(found, source)
+            yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+                      f"{cite(diag)}; {saw(obs, seen)}, and a {found} parameter takes those values too: the "
+                      f"compiler's type wins (eager Python is unchanged; the scripted model computes with "
+                      f"{found} values)", AnnotateParam(func.qualname, param.name, ann),
+                      evidence=Source.COMPILER, location=place(diag, func, source))
+            continue
+        yield Fix(CODE, f"`{param.name}` of {func.qualname} is not passed a {diag.types[0]}",
+                  f"TorchScript computes {value} as {diag.types[1]} where `{param.name}` is annotated "
+                  f"{param.annotation} (`int ** int`, `/` and math functions give floats there): convert at the "
+                  f"call (`{_converted(diag.types[0], diag.types[2] if len(diag.types) > 2 else 'value')}`), or "
+                  f"annotate the parameter {diag.types[1]} — the compiler said: {diag.message}",
+                  None, safety=Safety.DISPLAY_ONLY, location=diag.location)
+
+
+def _takes(wanted: TSType, seen: TSType) -> bool:
+    """Every value of type `seen` is a valid `wanted` too (a float takes an int, Optional[T] None)."""
+    if wanted == seen or (wanted == TSType("float") and seen == TSType("int")):
+        return True
+    if wanted.is_optional and wanted.args:
+        return seen.is_none or _takes(wanted.args[0], without_none(seen))
+    return wanted.name == seen.name == "Tuple" and len(wanted.args) == len(seen.args) \
+        and all(_takes(w, t) for w, t in zip(wanted.args, seen.args))
+
+
+def _converted(expected: str, value: str) -> str:
+    return f"{expected}({value})" if expected in ("int", "float", "bool") else value
 
 
 def _from_probe(evidence: Evidence) -> Iterator[Fix]:
