@@ -43,6 +43,22 @@ def test_private_copy_carries_learned_parameters_and_returns() -> None:
     ast.parse(copy)
 
 
+@pytest.mark.parametrize(("source", "expected"), [
+    pytest.param("def f(x, steps):\n    for _ in range(steps):\n        x = x + 1\n    return x\n",
+                 "def f(x, steps) -> int:\n    for _ in range(steps):\n        x = x + 1\n    return x\n",
+                 id="for-body"),
+    pytest.param("def f(\n    x,\n):\n    if x:\n        return x\n    return x\n",
+                 "def f(\n    x,\n) -> int:\n    if x:\n        return x\n    return x\n", id="multi-line-header"),
+    pytest.param("def f(x): return x\n", "def f(x): return x\n", id="one-line-left-alone"),
+])
+def test_learned_return_goes_on_the_def_never_on_the_body(source: str, expected: str) -> None:
+    """The body's first statement ending in `:` (a for/if/with) is not the def's colon:
+    `for _ in range(steps) -> int:` made mypy reject the whole file."""
+    copy = static.private_copy(source, {("f", ""): "int"})
+    assert copy.rsplit("# ", 1)[0] == expected
+    ast.parse(copy)
+
+
 def test_optional_local_and_filled_containers(tmp_path: object) -> None:
     seen = inferred('''
         def scan(n: int):

@@ -174,8 +174,8 @@ def private_copy(source: str, learned: dict[tuple[str, str], str] | None = None)
 
 def _params_close(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, int] | None:
     """(line, byte column) just after the `)` that closes a def's parameters."""
-    body_line = node.body[0].lineno
-    header = [ln.encode("utf-8") for ln in lines[node.lineno - 1:body_line]]
+    body_line = node.body[0].lineno  # the header ends before it (a `for ...:` body must not count)
+    header = [ln.encode("utf-8") for ln in lines[node.lineno - 1:max(body_line - 1, node.lineno)]]
     last = 0
     for i, raw in enumerate(header):  # the def's colon is the last ':' before the body
         stripped = raw.split(b"#", 1)[0].rstrip()
