@@ -261,6 +261,31 @@ def _annotations(edit: Edit, ann: cst.BaseExpression, returns: cst.BaseExpressio
     return [(edit.annotation, ann)]
 
 
+def _visit(module: cst.Module, transformer: _TargetTransformer | NamedTupleTransformer) -> cst.Module:
+    """`module.visit(transformer)`, walking only the top-level statements that can hold its target.
+
+    A target transformer rewrites the first class or def its qualname addresses: a simple
+    statement (an import, an assignment) holds no class or def, and neither does a class or def
+    named other than the qualname's first part. Skipping those gives the module a whole visit
+    gives, without walking the whole file once per edit (quadratic in the file's size: on a
+    1500-line model with 91 edits, 1.8 s of the edits' 10.6 s at load 4)."""
+    if not isinstance(transformer, _TargetTransformer):
+        return module.visit(transformer)  # a module-level rewrite, and its imports
+    top = transformer.qualname.split(".", 1)[0]
+    body = list(module.body)
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, cst.SimpleStatementLine) or (
+                isinstance(stmt, (cst.ClassDef, cst.FunctionDef)) and stmt.name.value != top):
+            continue
+        new = stmt.visit(transformer)
+        if not isinstance(new, cst.BaseStatement):
+            raise RewriteError(f"a rewrite of {transformer.qualname} removed a statement")
+        body[i] = new
+        if transformer.found:
+            break  # only the first target is rewritten
+    return module.with_changes(body=body)
+
+
 def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
     """Apply `edits` in order to `text`; raises SourceSyntaxError if `text` does not parse."""
     module = parse_module(text)
@@ -277,7 +302,7 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
             skipped.append((edit, f"annotation {_texts(edit)!r} is not a Python expression"))
             continue
         transformer, missing = _transformer(edit, ann, style.torch_alias, returns)
-        updated = module.visit(transformer)
+        updated = _visit(module, transformer)
         if not transformer.found:
             skipped.append((edit, missing))
         elif transformer.reason is not None:
