@@ -962,6 +962,8 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     "final_flag_tuple_output": [AnnotateAttribute("SelfAttention", "output_attentions", ann("Final[bool]", FINAL)),
                                 AnnotateParam("SelfAttention.forward", "attention_mask", OPT_TENSOR),
                                 AnnotateParam("EncoderLayer.forward", "attention_mask", OPT_TENSOR)],
+    "attribute_none_then_filled_in_init": [AnnotateParam("RotaryEmbedding._set_cache", "seq_len", ann("int")),
+                                           AnnotateParam("RotaryEmbedding.forward", "seq_len", ann("int"))],
     "float_stride_from_power": [AnnotateParam("cell_centers", "size", ann("int")),
                                 AnnotateParam("cell_centers", "stride", ann("float")),
                                 AnnotateParam("BoxHead.decode", "stride", ann("float"))],

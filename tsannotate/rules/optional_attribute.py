@@ -37,14 +37,17 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
 
 
 def _from_probe(evidence: Evidence) -> Iterator[Fix]:
-    """An attribute set to None in `__init__` that the probe saw holding a T."""
+    """An attribute set to None in `__init__` that the probe saw holding a T. Not when the probe
+    never saw it None (`self.cos_cached = None`, then `self._set_cache(n)` fills it before
+    `__init__` returns): TorchScript types it by its value when the model is scripted, a T, and
+    Optional would make every read need `is not None` refinement."""
     source = evidence.source
     for a in init_attributes(source):
         if a.value is not ValueKind.NONE:
             continue
         obs = evidence.observed(a.class_name, a.attr, Role.ATTR)
         seen = observed_type(obs)
-        if obs is None or seen is None or without_none(seen).is_none:
+        if obs is None or seen is None or without_none(seen).is_none or (not obs.static and not seen.is_optional):
             continue
         ann = annotation(tstypes.optional(without_none(seen)), source)
         yield Fix(CODE, f"annotate attribute `{a.attr}` of {a.class_name} as {ann.text}",
