@@ -56,6 +56,7 @@ def advice(d: Diagnostic, path: str, text: str) -> list[Fix]:
     ("call_set_constructor", "class SetConstructor", "set()", "a set"),
     ("super_forward", "class SuperForward", "super().forward(x)", "super().forward()"),
     ("return_types_differ", "class ReturnTypesDiffer", "return results", "return statements of different types"),
+    ("optional_used_as_value", "class OptionalUsedAsValue", "if n > self.limit", "an Optional used as its value"),
 ])
 def test_real_message_gets_the_refactor_at_its_line(message: str, anchor: str, needle: str, refactor: str) -> None:
     d = parsed(message)

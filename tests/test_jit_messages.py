@@ -152,6 +152,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
                                  function="PowerArgument.scale", owner="PowerArgument"),
     "return_types_differ": case(K.RETURN_TYPE_CHANGED, "results", ("Dict[str, Tensor]", "Dict[str, Tuple[Tensor, Tensor, Tensor]]"),
                                 (C + "ReturnTypesDiffer", "return results")),
+    "none_default_left_out": case(K.NONE_DEFAULT, None, ("Optional[Tensor]",), None),
+    "optional_used_as_value": case(K.OPTIONAL_USED, "n", ("Optional[int]",), (C + "OptionalUsedAsValue", "n > self.limit")),
 }
 
 MESSAGES = {

@@ -228,6 +228,15 @@ def _call_none(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnosti
     return replace(d, symbol=f.span.strip() if f else None, message=m.group(0).rstrip(":"))
 
 
+def _none_default_left_out(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    """`self.attention(x)` into `def forward(self, x, head_mask=None)`: the default of a parameter
+    TorchScript takes for a Tensor cannot be None. No location: the compiled signatures name it."""
+    return replace(d, kind=K.NONE_DEFAULT, types=("Optional[Tensor]",),
+                   message="Unsupported value kind: Tensor (a compiled call leaves out a parameter that defaults to "
+                           "None, but that TorchScript takes for a Tensor: an unannotated `p=None` needs "
+                           "Optional[Tensor])")
+
+
 def _generic(kind: DiagnosticKind, group: str | None = None) -> Rule:
     def rule(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
         return replace(d, kind=kind, message=m.group(0).strip().rstrip(":"),
@@ -265,6 +274,7 @@ _RULES: tuple[tuple[re.Pattern[str], Rule], ...] = tuple((re.compile(p, re.M), r
     (r"python value of type '\w+' cannot be used as a value.*", _generic(K.UNSUPPORTED)),
     (r"^Failed to get source for .*", _generic(K.UNSUPPORTED)),
     (r"Tried to set nonexistent attribute: (?P<name>\w+)\.", _generic(K.UNKNOWN, "name")),
+    (r"^Unsupported value kind: Tensor$", _none_default_left_out),
 ))
 
 
@@ -363,6 +373,10 @@ def _inferred_operand(d: Diagnostic, vs: list[jt.Variant], expects: list[tuple[j
         operand = _operand(v, f, v.index(m.group("arg")))
         if "::" not in v.name and len(vs) == 1:  # one schema, the file's own: its annotation rejects the value
             return _argument_type(d, v, m, operand)
+        found = jt.clean_type(m.group("found"))
+        if found.startswith("Optional[") and operand and (jt.IDENT_RE.match(operand) or operand.startswith("self.")):
+            return replace(d, kind=K.OPTIONAL_USED, symbol=operand.strip(), types=(found,),
+                           message=f"`{operand.strip()}` is {found}, used here as a value: {v.name}: {m.group(0)}")
         return replace(d, symbol=jt.as_symbol(operand), message=f"{v.name}: {m.group(0)}")
     return d
 

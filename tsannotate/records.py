@@ -43,6 +43,7 @@ class DiagnosticKind(enum.Enum):
     CONSTANT_NEEDED = "constant-needed"  # `self.layers[self.k]`: the index must be a constant
     ARGUMENT_TYPE = "argument-type"  # `f(x, 2 ** i)`: the callee's annotated parameter does not take the value
     RETURN_TYPE_CHANGED = "return-type-changed"  # two return statements of one function return different types
+    OPTIONAL_USED = "optional-used"  # an Optional value used where its T is needed: refine it first
     UNKNOWN = "unknown"
 
 

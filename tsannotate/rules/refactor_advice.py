@@ -5,7 +5,7 @@ refactor: `**kwargs`/`*args` in a signature, try/except, a lambda, a generator e
 `self.layers[i]` in a `range` loop, a plain Python list of modules, a global dict, a number
 (`.item()`) where an int is needed, recursion, dataclasses, sets, `super().forward()`, Python
 library calls (numpy, random, time), print with a format spec, return statements of different
-types (`if self.training: return losses` then `return detections`).
+types (`if self.training: return losses` then `return detections`), an Optional used as its value.
 Why: these are not type problems; the code itself has to change (or move behind
 `@torch.jit.ignore`, which TS008 proposes for helpers).
 Example: `for i in range(len(self.layers)): x = self.layers[i](x)` → "iterate the ModuleList:
@@ -22,7 +22,8 @@ from tsannotate.records import Diagnostic, DiagnosticKind, Evidence, Fix, Locati
 
 CODE = "TS020"
 K = DiagnosticKind
-_ADVISED = (K.UNSUPPORTED, K.UNKNOWN, K.CONSTANT_NEEDED, K.ATTRIBUTE_CONVERSION, K.CALL_FAILED, K.RETURN_TYPE_CHANGED)
+_ADVISED = (K.UNSUPPORTED, K.UNKNOWN, K.CONSTANT_NEEDED, K.ATTRIBUTE_CONVERSION, K.CALL_FAILED, K.RETURN_TYPE_CHANGED,
+            K.OPTIONAL_USED)
 
 # (what the message or the offending source says, the refactor's name, what to do)
 _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.S), name, todo) for p, name, todo in (
@@ -68,6 +69,11 @@ _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.
      "`return losses, detections`, as torchvision's detection models do, with the one not computed left "
      "empty), or keep the eager-only return behind `if not torch.jit.is_scripting():` or in an "
      "@torch.jit.unused method"),
+    (r"is Optional\[.*\], used here as a value", "an Optional used as its value",
+     "TorchScript needs the None case ruled out where the value is used: `assert {symbol} is not None` (or "
+     "`if {symbol} is not None:`) before this line; an attribute is refined only through a local (`value = "
+     "self.value`, then `assert value is not None`); a parameter every caller passes a value can drop its None "
+     "default instead"),
     (r"cannot statically infer the expected size of a list", "`*` unpacking of a list",
      "pass the list itself (`x.view(sizes)`) or index its items"),
 ))
@@ -81,6 +87,7 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
         if found is None:
             continue
         name, todo = found
+        todo = todo.replace("{symbol}", diag.symbol or "value")
         yield Fix(CODE, f"refactor: {name}", f"{todo} — the compiler said: {diag.message}", None,
                   safety=Safety.DISPLAY_ONLY, location=diag.location or _constructed(diag, evidence.source))
 
