@@ -104,8 +104,6 @@ OPTIONAL_INTO_AN_UNREACHED_CALLEE = dedent('''\
     ''')
 
 
-@pytest.mark.xfail(strict=True, reason="loop._worse: a target that compiled but failed when called, "
-                   "then fails to compile in a callee, is counted as newly broken and the fix is backed out")
 def test_optional_handed_to_a_callee_the_probe_does_not_reach(worker: Worker, tmp_path: Path) -> None:
     path = tmp_path / "model.py"
     path.write_text(OPTIONAL_INTO_AN_UNREACHED_CALLEE)

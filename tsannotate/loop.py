@@ -66,11 +66,13 @@ def _key(d: Diagnostic) -> tuple[object, ...]:
     return (d.kind, loc, d.symbol, d.message)
 
 
-def _badness(report: ScriptReport) -> tuple[int, int, int]:
-    """Lower is better: load failures, then failing targets, then diagnostics."""
+def _badness(report: ScriptReport, probed: bool = False) -> tuple[int, int, int]:
+    """Lower is better: load failures, then failing targets, then diagnostics. With a probe, a
+    target that compiles but fails (or differs) when called on its inputs is failing too: a fix
+    that turns that into a compile error in a callee the probe never reached is no worse."""
     if report.load_error is not None:
         return (1, 0, 0)
-    failing = sum(not t.scripted for t in report.targets)
+    failing = sum(not (t.scripted and (t.called or not probed)) for t in report.targets)
     return (0, failing, len(report.diagnostics))
 
 
@@ -86,7 +88,8 @@ def _worse(new: ScriptReport, old: ScriptReport, fixes: Sequence[Fix] = ()) -> b
     (the fix did nothing) — unless every fix rests on evidence other than a compiler error."""
     if new.scripts:
         return False
-    if _badness(new) > _badness(old):
+    probed = bool(old.observations or new.observations)
+    if _badness(new, probed) > _badness(old, probed):
         return True
     clean_before = {t.name for t in old.targets if t.scripted} - {d.target for d in old.diagnostics}
     if any(d.target in clean_before for d in new.diagnostics):
