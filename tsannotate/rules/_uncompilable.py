@@ -99,7 +99,7 @@ def _in_uncompiled_branch(call: CallSite, source: SourceIndex) -> bool:
 
 def callers_text(u: Uncompilable) -> str:
     names = list(dict.fromkeys(c.function for c in u.callers))  # no line: a later pass's text has moved
-    return ", ".join(names) if names else "no call site in this file"
+    return ", ".join(names) if names else "outside this file (no call site in it)"
 
 
 def decorator(source: SourceIndex, name: str) -> str:
