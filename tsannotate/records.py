@@ -349,10 +349,24 @@ class Branch:
 
 @dataclass(frozen=True)
 class CallSite:
-    """A call inside a function: `callee` is the called expression's text ("self.aux", "helper")."""
+    """A call inside a function: `callee` is the called expression's text ("self.aux", "helper");
+    `args` the positional arguments' texts, `keywords` (name, value text) pairs (a `*a`/`**k` is left out)."""
 
     function: str
     callee: str
+    line: int
+    args: tuple[str, ...] = ()
+    keywords: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class TruthUse:
+    """A plain name used as a bool inside a function: compared with `is True` / `== False`, or
+    tested for truth (an `if`/`while`/`assert`/conditional-expression test, a `not` operand, an
+    `and`/`or` operand of such a test)."""
+
+    function: str
+    name: str
     line: int
 
 
@@ -377,6 +391,7 @@ class SourceIndex:
     branches: tuple[Branch, ...] = ()
     calls: tuple[CallSite, ...] = ()
     reads: tuple[AttributeRead, ...] = ()
+    truth_uses: tuple[TruthUse, ...] = ()
 
     def function(self, qualname: str) -> FunctionFacts | None:
         return next((f for f in self.functions if f.qualname == qualname), None)

@@ -57,6 +57,7 @@ def index_source(path: str, text: str) -> SourceIndex:
         branches=tuple(flow.branches),
         calls=tuple(flow.calls),
         reads=tuple(flow.reads),
+        truth_uses=tuple(flow.truth_uses),
     )
 
 

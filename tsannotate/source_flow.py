@@ -1,4 +1,5 @@
-"""Read-only control-flow facts: the `if` statements, the calls and the `self.x` reads inside each function.
+"""Read-only control-flow facts: the `if` statements, the calls (with their arguments' texts), the
+`self.x` reads and the names used as bools inside each function.
 
 The rules use them to tell where compiled code reaches a method (`self.aux(x)` under
 `if self.training:`) and which flag guards a branch (`if self.use_norm:`). Like `source`,
@@ -10,12 +11,14 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from tsannotate.records import AttributeRead, Branch, CallSite
+from tsannotate.records import AttributeRead, Branch, CallSite, TruthUse
+
+_BOOLS = ("True", "False")
 
 
 class GatherFlowVisitor(cst.CSTVisitor):
-    """Collects `Branch`es, `CallSite`s and `AttributeRead`s of top-level functions and methods
-    (nested defs skipped)."""
+    """Collects `Branch`es, `CallSite`s, `AttributeRead`s and `TruthUse`s of top-level functions
+    and methods (nested defs skipped)."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -27,6 +30,7 @@ class GatherFlowVisitor(cst.CSTVisitor):
         self.branches: list[Branch] = []
         self.calls: list[CallSite] = []
         self.reads: list[AttributeRead] = []
+        self.truth_uses: list[TruthUse] = []
         self._self: str | None = None  # the first parameter of a plain method
         self._stores: set[int] = set()  # ids of `self.x` assignment targets: not reads
 
@@ -66,6 +70,43 @@ class GatherFlowVisitor(cst.CSTVisitor):
             body_last_line=self._line(node.body, end=True),
             last_line=self._line(node, end=True),
         ))
+        self._truth(node.test)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._truth(node.test)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._truth(node.test)
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._truth(node.test)
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if isinstance(node.operator, cst.Not):
+            self._truth(node.expression)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        """`x is True`, `x == False`, `True is not x`: x is a bool."""
+        if self._function is None or len(node.comparisons) != 1:
+            return
+        target = node.comparisons[0]
+        if not isinstance(target.operator, (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)):
+            return
+        left, right = node.left, target.comparator
+        for name, other in ((left, right), (right, left)):
+            if isinstance(name, cst.Name) and name.value not in (*_BOOLS, "None") \
+                    and isinstance(other, cst.Name) and other.value in _BOOLS:
+                self.truth_uses.append(TruthUse(self._function, name.value, self._line(node)))
+
+    def _truth(self, expr: cst.BaseExpression) -> None:
+        """A name tested for truth, alone or as an operand of `and`/`or` in a truth test."""
+        if self._function is None:
+            return
+        if isinstance(expr, cst.Name) and expr.value not in (*_BOOLS, "None"):
+            self.truth_uses.append(TruthUse(self._function, expr.value, self._line(expr)))
+        elif isinstance(expr, cst.BooleanOperation):
+            self._truth(expr.left)
+            self._truth(expr.right)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._stores.update(id(t.target) for t in node.targets)
@@ -82,4 +123,9 @@ class GatherFlowVisitor(cst.CSTVisitor):
         if self._function is None:
             return
         callee = self._module.code_for_node(node.func)
-        self.calls.append(CallSite(self._function, " ".join(callee.split()), self._line(node)))
+        code = self._module.code_for_node
+        starred = next((i for i, a in enumerate(node.args) if a.star), len(node.args))
+        args = tuple(" ".join(code(a.value).split()) for a in node.args[:starred] if a.keyword is None)
+        keywords = tuple((a.keyword.value, " ".join(code(a.value).split())) for a in node.args
+                         if a.keyword is not None and not a.star)
+        self.calls.append(CallSite(self._function, " ".join(callee.split()), self._line(node), args, keywords))
