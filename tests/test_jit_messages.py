@@ -154,6 +154,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
                                 (C + "ReturnTypesDiffer", "return results")),
     "none_default_left_out": case(K.NONE_DEFAULT, None, ("Optional[Tensor]",), None),
     "optional_used_as_value": case(K.OPTIONAL_USED, "n", ("Optional[int]",), (C + "OptionalUsedAsValue", "n > self.limit")),
+    # a boolean-dispatch flag (F.max_pool2d's return_indices) must be a constant: TS007 makes it Final[bool]
+    "dispatch_flag_keyword": case(K.CONSTANT_NEEDED, "self.return_indices", ("bool",),
+                                  (C + "DispatchFlagKeyword", "torch.nn.functional.max_pool2d")),
+    "dispatch_flag_positional": case(K.CONSTANT_NEEDED, "self.return_indices", ("bool",),
+                                     (C + "DispatchFlagPositional", "torch.nn.functional.max_pool2d")),
 }
 
 MESSAGES = {

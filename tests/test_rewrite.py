@@ -946,6 +946,7 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     "static_training_only_branch": [AnnotateAttribute("ActivationStats", "history", ann("List[float]", LIST))],
     "final_flag_none_submodule": [AnnotateAttribute("ClassifierHead", "use_norm", ann("Final[bool]", FINAL))],
     "final_module_list_index": [AnnotateAttribute("MultiExit", "exit_at", ann("Final[int]", FINAL))],
+    "final_dispatch_flag": [AnnotateAttribute("PoolStage", "return_indices", ann("Final[bool]", FINAL))],
     "final_module_dict_key": [AnnotateAttribute("TaskModel", "task", ann("Final[str]", FINAL))],
     "final_class_constant": [AnnotateAttribute("PatchEmbed", "PATCH", ann("Final[int]", FINAL)),
                              AnnotateAttribute("PatchEmbed", "SCALE", ann("Final[float]", FINAL))],

@@ -237,6 +237,20 @@ def _none_default_left_out(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) 
                            "Optional[Tensor])")
 
 
+def _dispatch_flag(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    """`F.max_pool2d(x, 2, return_indices=self.return_indices)`: a boolean-dispatch flag picks the
+    compiled function, so it must be a constant; symbol: the flag's value (`self.return_indices`)
+    when the frame shows it (a call over several lines: TS007 reads it from the source); types: ("bool",)."""
+    ops = jt.operands(f.span, f.after, False) if f else None
+    value = None
+    if ops and m.group("kw"):
+        value = ops[1].get(m.group("kw"))
+    elif ops and m.group("pos") and int(m.group("pos")) < len(ops[0]):
+        value = ops[0][int(m.group("pos"))]
+    return replace(d, kind=K.CONSTANT_NEEDED, symbol=value.strip() if value else None, types=("bool",),
+                   message=m.group(0).strip().rstrip(":"))
+
+
 def _generic(kind: DiagnosticKind, group: str | None = None) -> Rule:
     def rule(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
         return replace(d, kind=kind, message=m.group(0).strip().rstrip(":"),
@@ -275,6 +289,8 @@ _RULES: tuple[tuple[re.Pattern[str], Rule], ...] = tuple((re.compile(p, re.M), r
     (r"^Failed to get source for .*", _generic(K.UNSUPPORTED)),
     (r"Tried to set nonexistent attribute: (?P<name>\w+)\.", _generic(K.UNKNOWN, "name")),
     (r"^Unsupported value kind: Tensor$", _none_default_left_out),
+    (r"(?:Keyword argument '?(?P<kw>\w+)'? for|Argument for) boolean dispatch at position ?(?P<pos>\d*) "
+     r"was not constant", _dispatch_flag),
 ))
 
 

@@ -5,6 +5,8 @@ What it does: `name: Final[T]` in the class body (spelled `Final` / `typing.Fina
 - a bool config flag whose branch cannot compile otherwise (`if self.use_norm: x = self.norm(x)`
   with `self.norm = None` when the flag is off): a constant False branch is not compiled;
 - an int or str attribute indexing an `nn.ModuleList` / `nn.ModuleDict` (`self.layers[self.head]`);
+- a bool flag passed to a function that dispatches on it (`F.max_pool2d(x, 2, return_indices=
+  self.return_indices)` compiles one of two functions, chosen by the constant);
 - a class attribute (`SCALE = 2.5`, a tuple or list of constants) TorchScript cannot see as a
   module attribute: it becomes `SCALE: Final[float] = 2.5` in place.
 Only attributes assigned nowhere but `__init__` (class constants: nowhere at all) become Final;
@@ -45,7 +47,7 @@ from tsannotate.records import (
     SourceIndex,
     ValueKind,
 )
-from tsannotate.rules._common import annotation, compiled_functions, function_of, value_beside_none
+from tsannotate.rules._common import annotation, compiled_functions, function_of, usable, value_beside_none
 from tsannotate.rules._flags import common_flag, constant_flag, flag_at, is_bool
 from tsannotate.rules._uncompilable import calls_of
 from tsannotate.tstypes import TSType, literal_type
@@ -55,6 +57,8 @@ _SELF_ATTR = re.compile(r"^self\.(\w+)$")
 _PLAIN_FLAG = re.compile(r"^(not\s+)?self\.(\w+)$")
 _DEFAULT_CONTAINERS = ("List[Tensor]", "Dict[str, Tensor]")
 _NONE_IF_OFF = re.compile(r"\belse\s+None\s*$|^\s*None\s+if\b")  # `nn.X(...) if flag else None`
+_DISPATCH = re.compile(r"Keyword argument '?(?P<kw>\w+)'? for boolean dispatch|"
+                       r"boolean dispatch at position (?P<pos>\d+)")
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
@@ -147,8 +151,9 @@ def _constant_needed(diag: Diagnostic, source: SourceIndex, func: FunctionFacts 
     if cls is None:
         return None
     if diag.kind is DiagnosticKind.CONSTANT_NEEDED:
-        m = _SELF_ATTR.match(diag.symbol or "")
-        t = TSType("str") if "ModuleDict" in diag.message else TSType("int")
+        m = _SELF_ATTR.match(diag.symbol or _dispatch_value(diag, source, func) or "")
+        t = usable(diag.types[0]) if diag.types else None  # a boolean-dispatch flag's bool
+        t = t or (TSType("str") if "ModuleDict" in diag.message else TSType("int"))
         if m:
             return cls, m.group(1), t, f"{diag.message}; a Final attribute is a constant"
         return None
@@ -162,6 +167,22 @@ def _constant_needed(diag: Diagnostic, source: SourceIndex, func: FunctionFacts 
             return cls, flag, TSType("bool"), (
                 f"{diag.message}, {where} on `self.{flag}`; a Final flag is a constant, and "
                 "TorchScript does not compile the branch a constant rules out")
+    return None
+
+
+def _dispatch_value(diag: Diagnostic, source: SourceIndex, func: FunctionFacts | None) -> str | None:
+    """The value a boolean dispatch's flag is given (`return_indices=self.return_indices`) in the call
+    at the error's line, when the message's frame does not show it (a call over several lines)."""
+    m = _DISPATCH.search(diag.message)
+    if m is None or diag.location is None or func is None:
+        return None
+    for call in (c for c in source.calls if c.function == func.qualname and c.line == diag.location.line):
+        if m.group("kw"):
+            value = dict(call.keywords).get(m.group("kw"))
+        else:
+            value = call.args[int(m.group("pos"))] if int(m.group("pos")) < len(call.args) else None
+        if value:
+            return value
     return None
 
 
