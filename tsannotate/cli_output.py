@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -63,7 +63,7 @@ def verbose() -> bool:
     return _settings.verbosity is Verbosity.VERBOSE
 
 
-def use_color(stream: IO[str] | Any, choice: Color | None = None) -> bool:
+def use_color(stream: object, choice: Color | None = None) -> bool:
     """Whether to colour what goes to `stream` (see the module docstring)."""
     choice = choice or _settings.color
     if choice is not Color.auto:
@@ -72,8 +72,7 @@ def use_color(stream: IO[str] | Any, choice: Color | None = None) -> bool:
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+    return _is_terminal(stream) and os.environ.get("TERM") != "dumb"
 
 
 def _paint(text: str, on: bool, **style: Any) -> str:
@@ -156,9 +155,9 @@ def pass_line(record: PassRecord) -> str:
             f"{left} error{'s' if left != 1 else ''} left ({record.seconds:.1f} s)")
 
 
-def _is_terminal(stream: IO[str] | Any) -> bool:
+def _is_terminal(stream: object) -> bool:
     isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+    return isatty is not None and bool(isatty())
 
 
 # --- stdout: data ---------------------------------------------------------------------------
