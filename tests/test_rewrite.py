@@ -962,6 +962,7 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     "final_flag_on_submodule_only_if_on": [AnnotateAttribute("GatedBlock", "use_gate", ann("Final[bool]", FINAL))],
     "final_flag_tuple_output": [AnnotateAttribute("SelfAttention", "output_attentions", ann("Final[bool]", FINAL)),
                                 AnnotateParam("SelfAttention.forward", "attention_mask", OPT_TENSOR),
+                                AnnotateParam("SelfAttention.forward", "head_mask", OPT_TENSOR),
                                 AnnotateParam("EncoderLayer.forward", "attention_mask", OPT_TENSOR)],
     "attribute_none_then_filled_in_init": [AnnotateParam("RotaryEmbedding._set_cache", "seq_len", ann("int")),
                                            AnnotateParam("RotaryEmbedding.forward", "seq_len", ann("int"))],

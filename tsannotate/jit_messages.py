@@ -387,12 +387,12 @@ def _inferred_operand(d: Diagnostic, vs: list[jt.Variant], expects: list[tuple[j
     if expects:
         v, m = expects[0]
         operand = _operand(v, f, v.index(m.group("arg")))
-        if "::" not in v.name and len(vs) == 1:  # one schema, the file's own: its annotation rejects the value
-            return _argument_type(d, v, m, operand)
         found = jt.clean_type(m.group("found"))
         if found.startswith("Optional[") and operand and (jt.IDENT_RE.match(operand) or operand.startswith("self.")):
             return replace(d, kind=K.OPTIONAL_USED, symbol=operand.strip(), types=(found,),
                            message=f"`{operand.strip()}` is {found}, used here as a value: {v.name}: {m.group(0)}")
+        if "::" not in v.name and len(vs) == 1:  # one schema, a Python function's: its annotation rejects the value
+            return _argument_type(d, v, m, operand)
         return replace(d, symbol=jt.as_symbol(operand), message=f"{v.name}: {m.group(0)}")
     return d
 

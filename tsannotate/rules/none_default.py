@@ -28,15 +28,19 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
 def _from_probe(evidence: Evidence) -> Iterator[Fix]:
     """A Tensor parameter the probe saw as None (or that defaults to None) → Optional[Tensor]; so
     is a parameter without a default that the probe saw only as None (a mask its caller passes
-    through, None on every probe input): TorchScript takes it for a Tensor, which cannot hold None."""
+    through, None on every probe input), or that defaults to None and was never given (`head_mask=None`):
+    TorchScript takes it for a Tensor, which cannot hold None."""
     source = evidence.source
     for func, param, obs, seen in observed_params(evidence):
         tensor = without_none(seen) == tstypes.TENSOR and (seen.is_optional or param.default_kind is ValueKind.NONE)
-        only_none = seen.is_none and param.default is None and not obs.static
+        only_none = seen.is_none and not obs.static and (param.default is None or param.default_kind is ValueKind.NONE)
         if tensor or only_none:
             ann = annotation(tstypes.optional(tstypes.TENSOR), source)
             evidence_text = (f"the probe run passed `{param.name}` only as None ({obs.count} value"
                              f"{'s' if obs.count != 1 else ''} seen in {func.qualname})") if only_none else saw(obs, seen)
+            if only_none and param.default is not None:  # `head_mask=None`, never given: a compiled caller
+                evidence_text += (" — its default; a Tensor's default cannot be None, so a compiled call "
+                                  "leaving it out fails ('Unsupported value kind: Tensor')")
             yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
                       evidence_text + "; unannotated, TorchScript would take it for a plain Tensor",
                       AnnotateParam(func.qualname, param.name, ann),
