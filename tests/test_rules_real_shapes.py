@@ -168,3 +168,25 @@ def test_returns_of_different_types_get_advice_at_the_later_return() -> None:
     assert fix.code == "TS020" and fix.title == "refactor: return statements of different types"
     assert fix.location is not None and fix.location.line == line_of("class ReturnTypesDiffer", "return results")
     assert "torch.jit.is_scripting()" in fix.reason and "@torch.jit.unused" in fix.reason
+
+
+OPTIONAL_INTO_HELPER = '''
+
+repeat(Tensor x, int n) -> Tensor:
+Expected a value of type 'int' for argument 'n' but instead found type 'Optional[int]'.
+:
+  File "/p/model.py", line 10
+    def forward(self, x, n: Optional[int] = None):
+        return repeat(x, n)
+               ~~~~~~ <--- HERE
+'''
+
+
+def test_an_optional_handed_to_a_helper_needs_refinement_not_a_wider_parameter() -> None:
+    d = parse_compile_error(OPTIONAL_INTO_HELPER, "RuntimeError", "Model")
+    assert (d.kind, d.symbol, d.types) == (K.OPTIONAL_USED, "n", ("Optional[int]",))
+    text = "import torch\nfrom typing import Optional\n\n\ndef repeat(x, n: int):\n    return x * n\n\n\n" \
+           "class M(torch.nn.Module):\n    def forward(self, x, n: Optional[int] = None):\n        return repeat(x, n)\n"
+    [fix] = plan(d, text)
+    assert fix.code == "TS020" and fix.title == "refactor: an Optional used as its value"
+    assert "`assert n is not None`" in fix.reason and fix.location is not None and fix.location.line == 11
