@@ -175,7 +175,7 @@ OPTIONAL_INTO_HELPER = '''
 repeat(Tensor x, int n) -> Tensor:
 Expected a value of type 'int' for argument 'n' but instead found type 'Optional[int]'.
 :
-  File "/p/model.py", line 10
+  File "/p/model.py", line 11
     def forward(self, x, n: Optional[int] = None):
         return repeat(x, n)
                ~~~~~~ <--- HERE
