@@ -94,19 +94,22 @@ def test_probe_raises_and_nothing_else_can_be_scripted(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_probe_raises_and_the_run_falls_back_to_compiler_only(tmp_path: Path) -> None:
-    """README: a probe that raises is reported with the user's traceback, and the run falls
-    back to scripting the zero-argument modules from compiler errors and static evidence."""
+def test_a_probe_that_raises_is_bad_input_even_when_modules_could_be_scripted(tmp_path: Path) -> None:
+    """A broken probe is never worked around silently: exit 2 with the user's traceback and
+    the way on (--no-probe), the file untouched; with --no-probe the run goes ahead."""
     path = tmp_path / "model.py"
     path.write_text(NEEDS_A_FIX.replace("    return Net()", "    raise RuntimeError('no weights at /data')\n"
                                                           "    return Net()"))
     before = path.read_bytes()
     result = CliRunner().invoke(app, ["fix", str(path), "--apply"])
-    assert result.exit_code == 0, result.stderr  # `k` is never annotated: nothing shows it is an int
-    first = result.stderr.splitlines()[0]
-    assert first == "note: probe() raised RuntimeError: no weights at /data; falling back to compiler-only checks"
+    assert result.exit_code == 2, result.stderr
+    line = _error_line(result.stderr)
+    assert "probe() raised RuntimeError: no weights at /data" in line and "--no-probe" in line, line
     assert 'raise RuntimeError(\'no weights at /data\')' in result.stderr  # the user's own traceback
     assert path.read_bytes() == before
+    without = CliRunner().invoke(app, ["check", str(path), "--no-probe"])
+    assert without.exit_code in (0, 1), without.stderr
+    assert "error:" not in without.stderr
 
 
 def test_fix_on_a_directory_with_no_models(tmp_path: Path) -> None:

@@ -355,12 +355,14 @@ def test_load_failures(worker: Worker, tmp_path: Path, source: str, failure: Loa
         assert f'File "{path}", line 3' in report.load_error.details
 
 
-def test_a_failing_probe_falls_back_to_compiler_only(worker: Worker, tmp_path: Path) -> None:
+def test_a_failing_probe_is_a_load_error_even_with_modules_to_script(worker: Worker, tmp_path: Path) -> None:
     path = write(tmp_path / "probefails.py", CLEAN + "\n\ndef probe():\n    raise RuntimeError('no data')\n")
     report = script(worker, path)
-    assert report.scripts
-    assert not report.targets[0].called
-    assert any("probe() raised RuntimeError: no data" in n for n in report.notes)
+    assert report.load_error is not None and report.load_error.failure is LoadFailure.PROBE
+    assert "probe() raised RuntimeError: no data" in report.load_error.message
+    assert "--no-probe" in report.load_error.message
+    without = worker.script(ScriptRequest(str(path), path.read_text(), no_probe=True))
+    assert without.scripts and not without.targets[0].called
 
 
 def test_a_probe_returning_the_wrong_shape_is_named(worker: Worker, tmp_path: Path) -> None:

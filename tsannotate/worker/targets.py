@@ -53,20 +53,19 @@ class _ProbeProblem(Exception):
 def find_targets(loaded: Loaded, request: ScriptRequest, restore: Restore) -> Found:
     """The targets of this pass; raises LoadFailed when there is nothing to script."""
     found = Found()
-    problem: _ProbeProblem | None = None
     try:
         probe = None if request.no_probe else _probe_callable(loaded, request, restore)
         if probe is not None:
             found.targets = _call_probe(probe)
-    except _ProbeProblem as exc:
-        problem = exc
-        found.notes.append(f"{exc.message}; falling back to compiler-only checks"
-                           + (f"\n{exc.details}" if exc.details else ""))
+    except _ProbeProblem as exc:  # the user's probe is broken: bad input, never a silent fallback
+        raise LoadFailed(LoadError(
+            LoadFailure.PROBE, f"{exc.message}; fix the probe, or pass --no-probe to work from compiler "
+                               "errors and static evidence alone", exc.details)) from None
     if not found.targets:
         if request.no_probe:
             found.notes.append("--no-probe: the probe was not run; compiler errors and mypy's "
                                "inferences only")
-        elif problem is None:
+        else:
             found.notes.append(
                 "no probe: compiler errors only. A probe() returning (model, [inputs]) adds the "
                 "runtime types (most fixes in one pass) and checks the scripted model against eager; "
@@ -77,8 +76,6 @@ def find_targets(loaded: Loaded, request: ScriptRequest, restore: Restore) -> Fo
     _unique_names(found.targets)
     if found.targets:
         return found
-    if problem is not None:
-        raise LoadFailed(LoadError(LoadFailure.PROBE, problem.message, problem.details))
     raise LoadFailed(LoadError(
         LoadFailure.NO_TARGET,
         f"no nn.Module with a zero-argument constructor and no probe in {loaded.path}; add a "
