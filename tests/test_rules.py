@@ -251,3 +251,60 @@ def test_compiler_and_probe_agreeing_gives_one_fix() -> None:
     d = diag(DiagnosticKind.INFERRED_TENSOR, 19, "n", "int")
     [fix] = rules.plan(evidence(d, obs("Net.forward", "n", Role.ARG, "int")))
     assert fix.reason == "message"
+
+
+BOOL_FLAG_MODEL = dedent('''\
+    import torch
+    from torch import nn
+
+
+    def detect(mask, is_causal=None):
+        return is_causal is True
+
+
+    def scale(x, factor: torch.Tensor):
+        return x * factor
+
+
+    class Block(nn.Module):
+        def forward(self, x, mask=None, is_causal=None, gate=None, weight=None):
+            causal = detect(mask, is_causal)
+            if gate:
+                x = x + 1
+            x = scale(x, weight)
+            if weight:
+                x = x + 1
+            return x
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = Block()
+
+        def forward(self, x, src_is_causal=None):
+            return self.block(x, is_causal=src_is_causal)
+''')
+
+
+@pytest.mark.parametrize(("qualname", "param", "expected"), [
+    ("detect", "is_causal", "Optional[bool]"),  # `is_causal is True`
+    ("Block.forward", "is_causal", "Optional[bool]"),  # passed on to detect's bool
+    ("Net.forward", "src_is_causal", "Optional[bool]"),  # to self.block, a Block: Block.forward's bool
+    ("Block.forward", "gate", "Optional[bool]"),  # `if gate:`
+    ("Block.forward", "weight", "Optional[torch.Tensor]"),  # tested, but passed where a Tensor is declared
+    ("Block.forward", "mask", "Optional[torch.Tensor]"),  # no bool use: today's Tensor
+])
+def test_none_default_used_as_a_bool_is_optional_bool(qualname: str, param: str, expected: str) -> None:
+    # no probe input sets them: the compiled signature shows only TorchScript's Tensor assumption
+    sig = CompiledSignature(qualname, (CompiledParam(param, "Tensor", True),), "Tensor")
+    found = [f for f in rules.plan(evidence(sig, text=BOOL_FLAG_MODEL))
+             if isinstance(f.edit, AnnotateParam) and f.edit.param == param and f.edit.function == qualname]
+    assert [ann_text(f.edit) for f in found] == [expected]
+
+
+def test_none_default_used_as_a_bool_but_seen_as_a_tensor_stays_tensor() -> None:
+    sig = CompiledSignature("Block.forward", (CompiledParam("gate", "Tensor", True),), "Tensor")
+    seen = obs("Block.forward", "gate", Role.ARG, "Optional[Tensor]")
+    found = [f for f in rules.plan(evidence(sig, seen, text=BOOL_FLAG_MODEL)) if isinstance(f.edit, AnnotateParam)]
+    assert {ann_text(f.edit) for f in found} == {"Optional[torch.Tensor]"}

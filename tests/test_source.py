@@ -225,3 +225,18 @@ def test_syntax_error() -> None:
     assert (err.line, err.column) == (2, 0)
     assert str(err) == f"line 2:1: {err.message}"
     assert err.message and not err.message.startswith("parser error")
+
+
+def test_call_arguments_and_truth_uses() -> None:
+    index = index_source("m.py", dedent('''\
+        def f(a, b=None, c=None, d=None, e=None):
+            flag = a is True
+            if b or e == False:
+                pass
+            assert not c
+            g(a, b, *d, k=c, **e)
+            return 1 if d else 2
+    '''))
+    assert [(u.name, u.line) for u in index.truth_uses] == [("a", 2), ("b", 3), ("e", 3), ("c", 5), ("d", 7)]
+    [call] = index.calls
+    assert (call.callee, call.args, call.keywords) == ("g", ("a", "b"), (("k", "c"),))

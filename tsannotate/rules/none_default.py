@@ -5,6 +5,8 @@ Why: an unannotated parameter is a Tensor to TorchScript, and a None default bec
 undefined Tensor: the model scripts, then fails the moment it is called with None
 ("Expected a proper Tensor but got None"). The compiled signature shows it: the parameter
 has a default but a non-Optional type.
+A flag no probe input sets (`is_causal=None`) that the code uses as a bool (`is_causal is True`, or
+passed on to a bool parameter; see `_bool_params`) is `Optional[bool]`, not `Optional[Tensor]`.
 Fix safety: safe — annotations do not change eager behaviour.
 """
 
@@ -13,11 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tsannotate import tstypes
-from tsannotate.records import AnnotateParam, Evidence, Fix, Location, Role, ValueKind, Source
+from tsannotate.records import (AnnotateParam, Evidence, Fix, FunctionFacts, Location, ParamFacts, Role, Source,
+                                ValueKind)
+from tsannotate.rules._bool_params import bool_use
 from tsannotate.rules._common import (annotation, evidence_of, observed_params, observed_type, saw, usable,
                                      without_none)
+from tsannotate.tstypes import TSType
 
 CODE = "TS001"
+_BOOL = TSType("bool")
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
@@ -34,7 +40,12 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
     for func, param, obs, seen in observed_params(evidence):
         tensor = without_none(seen) == tstypes.TENSOR and (seen.is_optional or param.default_kind is ValueKind.NONE)
         only_none = seen.is_none and not obs.static and (param.default is None or param.default_kind is ValueKind.NONE)
-        if tensor or only_none:
+        as_bool = _as_bool(evidence, func, param) if only_none else None
+        if as_bool:
+            yield _bool_fix(evidence, func, param, f"the probe run passed `{param.name}` only as None ({obs.count} "
+                                                   f"value{'s' if obs.count != 1 else ''} seen in {func.qualname})",
+                            as_bool, evidence_of(obs))
+        elif tensor or only_none:
             ann = annotation(tstypes.optional(tstypes.TENSOR), source)
             evidence_text = (f"the probe run passed `{param.name}` only as None ({obs.count} value"
                              f"{'s' if obs.count != 1 else ''} seen in {func.qualname})") if only_none else saw(obs, seen)
@@ -69,6 +80,11 @@ def _from_signatures(evidence: Evidence) -> Iterator[Fix]:
             seen = usable(compiled.type)
             if seen is None or seen.is_optional:
                 continue
+            as_bool = _as_bool(evidence, func, param) if seen == tstypes.TENSOR else None
+            if as_bool:
+                yield _bool_fix(evidence, func, param, f"`{param.name}` compiles as a plain Tensor (TorchScript's "
+                                                       "assumption for an unannotated parameter)", as_bool, Source.SOURCE)
+                continue
             ann = annotation(tstypes.optional(seen), source)
             if param.default_kind is ValueKind.NONE:
                 why = f"`{param.name}=None` compiles as a plain {seen}"
@@ -85,3 +101,22 @@ def _from_signatures(evidence: Evidence) -> Iterator[Fix]:
                 location=Location(source.path, func.first_line),
                 evidence=Source.SIGNATURE,
             )
+
+
+def _as_bool(evidence: Evidence, func: FunctionFacts, param: ParamFacts) -> str | None:
+    """Why a parameter defaulting to None (or seen only as None) is an Optional[bool]: the code uses it
+    as a bool (`is_causal is True`, passed on to a bool parameter) and nothing was seen in it but None
+    or a bool; else None (today's Optional[Tensor])."""
+    seen = observed_type(evidence.observed(func.qualname, param.name, Role.ARG))
+    if seen is not None and not seen.is_none and without_none(seen) != _BOOL:
+        return None
+    return bool_use(evidence.source, func, param.name)
+
+
+def _bool_fix(evidence: Evidence, func: FunctionFacts, param: ParamFacts, what: str, why: str, source_of: Source) -> Fix:
+    ann = annotation(tstypes.optional(_BOOL), evidence.source)
+    return Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+               f"{what}, and the code uses it as a bool: {why}; unannotated, TorchScript would take it for a "
+               "Tensor, which cannot hold None",
+               AnnotateParam(func.qualname, param.name, ann),
+               evidence=source_of, location=Location(evidence.source.path, func.first_line))
