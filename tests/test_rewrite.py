@@ -1032,3 +1032,33 @@ def test_typing_import_merge_keeps_names_sorted(existing: str, added: list[str],
     edit = AnnotateReturn("f", ann(text, *(ImportName("typing", name) for name in added)))
     result = apply_edits(f"{existing}\n\ndef f():\n    pass\n", [edit])
     assert result.text == f"{merged}\n\ndef f() -> {text}:\n    pass\n"
+
+
+# --------------------------------------------------------------------------- imports below the code
+
+LATE_IMPORT = dedent('''\
+    import torch
+
+
+    def f(x, n=None):
+        return x
+
+
+    import typing
+    from typing import Optional
+''')
+
+
+@pytest.mark.parametrize("edit", [
+    AnnotateParam("f", "n", ann("Optional[int]", OPTIONAL)),
+    AnnotateParam("f", "n", ann("typing.Optional[int]", ImportName("typing"))),
+], ids=["from-import", "module-import"])
+def test_import_below_the_code_is_not_in_effect_there(edit: AnnotateParam) -> None:
+    # `import typing` / `from typing import Optional` run after `def f`: its annotation needs its own import above it
+    module = "from typing import Optional" if edit.annotation.text.startswith("Optional") else "import typing"
+    expected = LATE_IMPORT.replace("import torch\n", f"import torch\n{module}\n", 1).replace(
+        "def f(x, n=None):", f"def f(x, n: {edit.annotation.text} = None):")
+    check(LATE_IMPORT, [edit], expected)
+    exec(compile(expected, "late.py", "exec"), {})  # no NameError at import
+    check_twice(LATE_IMPORT, [edit])
+    check_noop(expected, [edit], ["already annotated"])

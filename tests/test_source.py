@@ -240,3 +240,10 @@ def test_call_arguments_and_truth_uses() -> None:
     assert [(u.name, u.line) for u in index.truth_uses] == [("a", 2), ("b", 3), ("e", 3), ("c", 5), ("d", 7)]
     [call] = index.calls
     assert (call.callee, call.args, call.keywords) == ("g", ("a", "b"), (("k", "c"),))
+
+
+def test_style_leaves_out_imports_below_the_code() -> None:
+    # an annotation in `f` cannot read `typing.` bound below it: the rules spell `Optional` and import it
+    index = index_source("m.py", "import torch\n\n\ndef f(x, n=None):\n    return x\n\n\nimport typing\n")
+    assert index.style.typing_module is None
+    assert index_source("m.py", "import typing\n\n\ndef f(x):\n    return x\n").style.typing_module == "typing"

@@ -127,10 +127,15 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
 
 @dataclass
 class ModuleImports:
-    """What the module's own imports bind: local name -> dotted origin ("torch", "torch.Tensor")."""
+    """What the module's own imports bind: local name -> dotted origin ("torch", "torch.Tensor").
+
+    Only imports in effect where annotations go: one below the module's first class or def (`import
+    typing` at the end of the file) binds nothing for a signature above it (a NameError at import),
+    so it is left out of `bindings` and the style, and listed in `late`."""
 
     bindings: dict[str, str] = field(default_factory=dict)
     star_modules: set[str] = field(default_factory=set)  # `from typing import *`
+    late: dict[str, str] = field(default_factory=dict)  # bound only below the first class or def
 
     def local_names(self, origin: str) -> list[str]:
         return [local for local, bound in self.bindings.items() if bound == origin]
@@ -159,35 +164,43 @@ class GatherModuleImportsVisitor(cst.CSTVisitor):
     def __init__(self) -> None:
         super().__init__()
         self.imports = ModuleImports()
+        self._below_code = False  # past the first class or def: imports from here are late
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._below_code = True
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._below_code = True
         return False
+
+    def _bind(self, local: str, origin: str) -> None:
+        if local not in self.imports.bindings:
+            (self.imports.late if self._below_code else self.imports.bindings).setdefault(local, origin)
 
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:
             module = get_full_name_for_node(alias.name) or ""
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.imports.bindings.setdefault(alias.asname.name.value, module)
+                self._bind(alias.asname.name.value, module)
             else:
                 root = module.split(".")[0]
-                self.imports.bindings.setdefault(root, root)
+                self._bind(root, root)
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         dots = "." * len(node.relative)
         module = dots + ((get_full_name_for_node(node.module) or "") if node.module else "")
         if isinstance(node.names, cst.ImportStar):
-            self.imports.star_modules.add(module)
+            if not self._below_code:
+                self.imports.star_modules.add(module)
             return False
         for alias in node.names:
             name = get_full_name_for_node(alias.name) or ""
             local = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
-            self.imports.bindings.setdefault(local, f"{module}.{name}")
+            self._bind(local, f"{module}.{name}")
         return False
 
 
