@@ -190,3 +190,33 @@ def test_an_optional_handed_to_a_helper_needs_refinement_not_a_wider_parameter()
     [fix] = plan(d, text)
     assert fix.code == "TS020" and fix.title == "refactor: an Optional used as its value"
     assert "`assert n is not None`" in fix.reason and fix.location is not None and fix.location.line == 11
+
+
+DECODER = dedent('''\
+    import torch
+    from torch import nn
+
+
+    def cell_centers(size: int, stride: int):
+        return (torch.arange(size).float() + 0.5) * stride
+
+
+    class Head(nn.Module):
+        def decode(self, deltas, stride: int, scale: int):
+            return deltas * stride + cell_centers(deltas.shape[-1], stride=stride) * scale
+
+        def forward(self, x):
+            return self.decode(x, 2 ** 3, 4)
+''')
+
+
+def test_the_float_follows_the_parameter_into_the_helper_it_is_passed_to_in_the_same_pass() -> None:
+    d = Diagnostic(K.ARGUMENT_TYPE, "decode(): Expected a value of type 'int' for argument 'stride' but instead found "
+                   "type 'float' (passed `2 ** 3`)", Location(PATH, line_of("def forward", "self.decode", DECODER), 15),
+                   symbol="stride", types=("int", "float", "2 ** 3"), function="Head.decode", owner="Head")
+    seen = [Observation("Head.decode", "stride", Role.ARG, "int"), Observation("Head.decode", "scale", Role.ARG, "int"),
+            Observation("cell_centers", "stride", Role.ARG, "int"), Observation("cell_centers", "size", Role.ARG, "int")]
+    fixes = plan(d, DECODER, *seen)
+    assert [(f.edit.function, f.edit.param, f.edit.annotation.text) for f in fixes] == [  # type: ignore[union-attr]
+        ("Head.decode", "stride", "float"), ("cell_centers", "stride", "float")]
+    assert "Head.decode passes its `stride`, now float, on unchanged as `stride`" in fixes[1].reason

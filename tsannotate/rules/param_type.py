@@ -24,6 +24,7 @@ from tsannotate.records import (
     Role,
     Safety,
     Source,
+    SourceIndex,
     ValueKind,
 )
 from tsannotate.rules._common import (
@@ -78,6 +79,7 @@ def _argument_types(evidence: Evidence) -> Iterator[Fix]:
                       f"compiler's type wins (eager Python is unchanged; the scripted model computes with "
                       f"{found} values)", AnnotateParam(func.qualname, param.name, ann),
                       evidence=Source.COMPILER, location=place(diag, func, source))
+            yield from _passed_on(evidence, func, param.name, found, {(func.qualname, param.name)})
             continue
         yield Fix(CODE, f"`{param.name}` of {func.qualname} is not passed a {diag.types[0]}",
                   f"TorchScript computes {value} as {diag.types[1]} where `{param.name}` is annotated "
@@ -85,6 +87,44 @@ def _argument_types(evidence: Evidence) -> Iterator[Fix]:
                   f"call (`{_converted(diag.types[0], diag.types[2] if len(diag.types) > 2 else 'value')}`), or "
                   f"annotate the parameter {diag.types[1]} — the compiler said: {diag.message}",
                   None, safety=Safety.DISPLAY_ONLY, location=diag.location)
+
+
+def _passed_on(evidence: Evidence, func: FunctionFacts, name: str, found: TSType, done: set[tuple[str, str]]
+               ) -> Iterator[Fix]:
+    """`decode(boxes, stride)` hands `stride` unchanged to `make_anchors(sizes, stride)`, whose
+    parameter holds the probe's int too: it gets the float in the same pass (the compiler would name it
+    in the next one)."""
+    source = evidence.source
+    for call in (c for c in source.calls if c.function == func.qualname):
+        callee = _callee(source, func, call.callee)
+        if callee is None:
+            continue
+        offset = 1 if callee.class_name and callee.params and callee.params[0].name == "self" else 0
+        named = [callee.params[i + offset].name for i, a in enumerate(call.args)
+                 if a.strip() == name and i + offset < len(callee.params)]
+        named += [k for k, v in call.keywords if v.strip() == name]
+        for pname in named:
+            param = callee.param(pname)
+            obs = evidence.observed(callee.qualname, pname, Role.ARG)
+            seen = observed_type(obs)
+            if param is None or obs is None or seen is None or (callee.qualname, pname) in done \
+                    or param.annotation != annotation(seen, source).text or not _takes(found, seen) or found == seen:
+                continue
+            done.add((callee.qualname, pname))
+            ann = annotation(found, source)
+            yield Fix(CODE, f"annotate parameter `{pname}` of {callee.qualname} as {ann.text}",
+                      f"{func.qualname} passes its `{name}`, now {found}, on unchanged as `{pname}`; {saw(obs, seen)}, "
+                      f"which a {found} parameter takes too", AnnotateParam(callee.qualname, pname, ann),
+                      evidence=Source.COMPILER, location=Location(source.path, call.line))
+            yield from _passed_on(evidence, callee, pname, found, done)
+
+
+def _callee(source: SourceIndex, caller: FunctionFacts, text: str) -> FunctionFacts | None:
+    """The function of this file a call's text names: `helper`, or `self.method` of the caller's class."""
+    if text.startswith("self.") and caller.class_name:
+        return source.function(f"{caller.class_name}.{text[5:]}")
+    found = source.function(text)
+    return found if found is not None and found.class_name is None else None
 
 
 def _takes(wanted: TSType, seen: TSType) -> bool:
