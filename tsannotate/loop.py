@@ -296,7 +296,8 @@ class Loop:
             observations = _for_file(path, self.path, report.observations)
             if model:  # first match wins: mypy's inferences fill in only what the probe did not see
                 observations = self.static_evidence(text, report) + observations
-            for fix in rules.plan(Evidence(index, diagnostics, signatures, observations)):
+            original = index_source(path, self.originals[path])  # what the user wrote (cached)
+            for fix in rules.plan(Evidence(index, diagnostics, signatures, observations, original)):
                 if not self.options.wants(fix.code):  # --select / --ignore, [tool.tsannotate]
                     self.deselected.add(fix.key)
                     continue

@@ -556,6 +556,14 @@ class Evidence:
     diagnostics: tuple[Diagnostic, ...] = ()
     signatures: tuple[CompiledSignature, ...] = ()
     observations: tuple[Observation, ...] = ()
+    original: SourceIndex | None = None  # the file as the user has it, before this run's fixes
+
+    def users_annotation(self, function: str, param: str) -> str | None:
+        """The annotation the user wrote on a parameter (None when there was none, or the file
+        or function is not known as it was)."""
+        func = self.original.function(function) if self.original is not None else None
+        found = func.param(param) if func is not None else None
+        return found.annotation if found is not None else None
 
     def observed(self, qualname: str, name: str, role: Role) -> Observation | None:
         return next((o for o in self.observations

@@ -72,7 +72,8 @@ def _argument_types(evidence: Evidence) -> Iterator[Fix]:
         seen, found = observed_type(obs), usable(diag.types[1])
         value = f"`{diag.types[2]}`" if len(diag.types) > 2 else "the value"
         if obs is not None and seen is not None and found is not None and _takes(found, seen) \
-                and param.annotation == annotation(seen, source).text:
+                and param.annotation == annotation(seen, source).text \
+                and evidence.users_annotation(func.qualname, param.name) is None:  # ours, not the user's
             ann = annotation(found, source)
             yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
                       f"{cite(diag)}; {saw(obs, seen)}, and a {found} parameter takes those values too: the "
@@ -81,7 +82,8 @@ def _argument_types(evidence: Evidence) -> Iterator[Fix]:
                       evidence=Source.COMPILER, location=place(diag, func, source))
             yield from _passed_on(evidence, func, param.name, found, {(func.qualname, param.name)})
             continue
-        yield Fix(CODE, f"`{param.name}` of {func.qualname} is not passed a {diag.types[0]}",
+        yield Fix(CODE, f"`{param.name}` of {func.qualname} is annotated {diag.types[0]} but passed a "
+                        f"{diag.types[1]} in TorchScript",
                   f"TorchScript computes {value} as {diag.types[1]} where `{param.name}` is annotated "
                   f"{param.annotation} (`int ** int`, `/` and math functions give floats there): convert at the "
                   f"call (`{_converted(diag.types[0], diag.types[2] if len(diag.types) > 2 else 'value')}`), or "
