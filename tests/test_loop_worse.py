@@ -41,3 +41,13 @@ def test_more_errors_are_worse_whatever_the_evidence() -> None:
         DiagnosticKind.UNKNOWN, "new", Location("/m.py", 3), target="Net")))
     assert _worse(more, FAILING, [_fix(Source.SOURCE)])
     assert not _worse(ScriptReport(targets=(TargetResult("Net", scripted=True),)), FAILING, [_fix(Source.COMPILER)])
+
+
+def test_one_error_repeated_for_each_enclosing_module_counts_once() -> None:
+    """An error without a location ("Unsupported value kind: Tensor") comes once per module
+    scripted on its own; a fix that lets a submodule compile and shows it in two parents is
+    not worse than the one error it replaced."""
+    nowhere = [Diagnostic(DiagnosticKind.NONE_DEFAULT, "Unsupported value kind: Tensor", None, target=t)
+               for t in ("Net", "Net.encoder")]
+    after = ScriptReport(targets=FAILING.targets, diagnostics=tuple(nowhere))
+    assert not _worse(after, FAILING, [_fix(Source.COMPILER)])

@@ -73,7 +73,9 @@ def _badness(report: ScriptReport, probed: bool = False) -> tuple[int, int, int]
     if report.load_error is not None:
         return (1, 0, 0)
     failing = sum(not (t.scripted and (t.called or not probed)) for t in report.targets)
-    return (0, failing, len(report.diagnostics))
+    # one error, not one per module that contains it: an error without a location is reported
+    # once for each enclosing module scripted on its own
+    return (0, failing, len({_key(d) for d in report.diagnostics}))
 
 
 # Fixes that stand on evidence of their own, not on a compiler error they were meant to clear:
