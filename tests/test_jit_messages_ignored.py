@@ -48,3 +48,22 @@ def test_an_ignored_functions_parameter_is_annotated_from_the_call() -> None:
 def test_a_builtin_overload_without_aten_prefix_is_not_a_user_function() -> None:
     d = parse_compile_error(BUILTIN_CALL, "RuntimeError", "Net")
     assert d.kind is not DiagnosticKind.INFERRED_TENSOR
+
+
+OPTIONAL_INTO_A_LIBRARY_FUNCTION = '''
+
+cross_entropy(Tensor input, Tensor target, Tensor? weight=None, bool? size_average=None, int ignore_index=-100, bool? reduce=None, str reduction="mean", float label_smoothing=0.) -> Tensor:
+Expected a value of type 'Tensor' for argument 'target' but instead found type 'Optional[Tensor]'.
+:
+  File "/tmp/ce/ce.py", line 11
+    def forward(self, x, targets: Optional[torch.Tensor] = None):
+        return F.cross_entropy(x, targets)
+               ~~~~~~~~~~~~~~~ <--- HERE
+'''
+
+
+def test_an_optional_passed_to_a_library_functions_tensor_is_not_a_parameter_to_annotate() -> None:
+    """`F.cross_entropy(logits, targets)` with `targets: Optional[Tensor]`: the value needs its
+    `is not None` check; cross_entropy's own (annotated) parameter is not the fix."""
+    d = parse_compile_error(OPTIONAL_INTO_A_LIBRARY_FUNCTION, "RuntimeError", "Net")
+    assert d.kind is DiagnosticKind.OPTIONAL_USED and d.symbol == "targets"

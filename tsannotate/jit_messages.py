@@ -314,8 +314,9 @@ def _classify_variants(d: Diagnostic, vs: list[jt.Variant], f: jt.Frame | None) 
     expects = [(v, m) for v in vs for m in [_EXPECT.search(v.failure)] if m]
     # (b) a compiled callee's parameter was inferred as Tensor: annotate the callee
     for v, m in expects:  # ...or is a plain Tensor in an @torch.jit.ignore'd function's signature
-        if m.group("exp").endswith("(inferred)") or (m.group("exp") == "Tensor" and "::" not in v.name
-                                                     and len(vs) == 1):  # one schema: a user function's
+        if m.group("exp").endswith("(inferred)") or (
+                m.group("exp") == "Tensor" and "::" not in v.name and len(vs) == 1  # one schema: a function's
+                and not m.group("found").startswith("Optional[")):  # F.cross_entropy(x, maybe_none): unwrap it
             owner, name, found = _method_owner(v), v.name.rsplit("::", 1)[-1], jt.clean_type(m.group("found"))
             return replace(d, kind=K.INFERRED_TENSOR, symbol=m.group("arg"), types=(_needed(found, "Tensor"),),
                            function=f"{owner}.{name}" if owner else name, owner=owner,
