@@ -1,3 +1,3 @@
-from tsannotate.cli import main
+from tsannotate.entry import main
 
 main()

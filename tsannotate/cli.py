@@ -56,7 +56,7 @@ def _root(
     cli_output.reset()  # each invocation starts from the default colour and verbosity
 
 
-PathArg = Annotated[Path, typer.Argument(help="The model file.", show_default=False)]
+PathArg = Annotated[Path, typer.Argument(help="The model file.", show_default=False, metavar="FILE")]
 ProbeOpt = Annotated[Optional[str], typer.Option(  # noqa: UP007
     "--probe", help="PATH.py:CALLABLE returning (model, [inputs, ...]); default: `probe` in the model file.")]
 TimeoutOpt = Annotated[Optional[float], typer.Option(  # noqa: UP007
@@ -79,7 +79,7 @@ IgnoreOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP007
 
 @app.command()
 def fix(
-    paths: Annotated[list[Path], typer.Argument(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH",
         help="Model files, or directories to fix every model file under.", show_default=False)],
     apply: Annotated[bool, typer.Option("--apply", help="Write the fixed file (default: only show the diff).")] = False,
     interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Ask before each fix.")] = False,
@@ -127,7 +127,7 @@ def fix(
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH",
         help="Model files, or directories to check every Python file under.", show_default=False)],
     probe: ProbeOpt = None,
     timeout: TimeoutOpt = None,
