@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from tsannotate.cli_output import EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_OK, err, fail, print_check, print_fix
-from tsannotate.files import InputError, check_parses, read_source
+from tsannotate.files import InputError, SourceFile, check_parses, read_source
 from tsannotate.loop import Loop, Options
 from tsannotate.records import LoadFailure, Outcome, VerifyReport, VerifyRequest
 from tsannotate.worker.client import Worker
@@ -29,14 +29,8 @@ def fix_all(files: list[Path], many: bool, options_for: Callable[[Path], Options
     pending: dict[str, str] = {}  # review mode: what earlier models' fixes changed
     with Worker(timeout=options_for(files[0]).timeout) as worker:
         for path in files:
-            try:
-                source = read_source(path)
-                check_parses(path, source.text)
-            except InputError as exc:
-                if not many:
-                    raise
-                err(f"error: {exc}")
-                codes.append(EXIT_BAD_INPUT)
+            source = _read(path, many, codes)
+            if source is None:
                 continue
             project = ProjectFiles(source, pending)
             options = replace(options_for(path), open_sibling=project.open)
@@ -81,17 +75,12 @@ def fix_all(files: list[Path], many: bool, options_for: Callable[[Path], Options
 def check_all(files: list[Path], many: bool, options_for: Callable[[Path], Options],
               text: bool) -> tuple[list[Outcome], list[int]]:
     """Check each file with one worker (one `import torch` for all of them)."""
-
     outcomes: list[Outcome] = []
     codes: list[int] = []
     with Worker(timeout=options_for(files[0]).timeout) as worker:
         for path in files:
-            try:
-                source = read_source(path)
-                check_parses(path, source.text)
-            except InputError as exc:
-                err(f"error: {exc}")
-                codes.append(EXIT_BAD_INPUT)
+            source = _read(path, many, codes)
+            if source is None:
                 continue
             outcome = Loop(str(path.resolve()), worker, options_for(path)).run(source.text)
             error = outcome.load_error
@@ -150,3 +139,18 @@ def fix_exit_code(outcome: Outcome, written: bool) -> int:
     if outcome.scripts and (written or not outcome.changed):
         return EXIT_OK
     return EXIT_CHANGES
+
+
+def _read(path: Path, many: bool, codes: list[int]) -> SourceFile | None:
+    """The file's text, checked to parse. Alone, a bad file is the run's error (raised); one of
+    several is reported, given exit code 2, and skipped."""
+    try:
+        source = read_source(path)
+        check_parses(path, source.text)
+    except InputError as exc:
+        if not many:
+            raise
+        err(f"error: {exc}")
+        codes.append(EXIT_BAD_INPUT)
+        return None
+    return source
