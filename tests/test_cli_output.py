@@ -143,3 +143,14 @@ def test_interactive_hunks_are_coloured_too(runner: CliRunner, tmp_path: Path) -
     assert result.exit_code == 1
     assert f"{ESC}32m+" in result.stdout  # the hunk asked about
     assert typer.style("TS002", fg="cyan", bold=True) in result.stderr
+
+
+def test_progress_lines_name_the_file_when_a_run_covers_several(capsys: pytest.CaptureFixture[str]) -> None:
+    from tsannotate.records import PassRecord
+
+    cli_output.configure(verbose=True)
+    try:
+        cli_output.progress(PassRecord(1, (), (), (), 0.2), where="models/a.py")
+    finally:
+        cli_output.reset()
+    assert capsys.readouterr().err == "models/a.py: pass 1: 0 fixes applied, 0 errors left (0.2 s)\n"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import typer
 
-from tsannotate.cli_output import EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_OK, err, fail, print_check, print_fix
+from tsannotate.cli_output import EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_OK, err, fail, print_check, print_fix, progress
 from tsannotate.files import InputError, SourceFile, check_parses, read_source
 from tsannotate.loop import Loop, Options
 from tsannotate.records import LoadFailure, Outcome, VerifyReport, VerifyRequest
@@ -34,6 +35,8 @@ def fix_all(files: list[Path], many: bool, options_for: Callable[[Path], Options
                 continue
             project = ProjectFiles(source, pending)
             options = replace(options_for(path), open_sibling=project.open)
+            if many and options.on_pass is progress:  # several files: each progress line names its own
+                options = replace(options, on_pass=partial(progress, where=str(path)))
             start = pending.get(str(path.resolve()), source.text)
             outcome = Loop(str(path.resolve()), worker, options).run(start)
             error = outcome.load_error

@@ -141,11 +141,12 @@ def closing(line: str, scripts: bool, done: bool) -> None:
     typer.echo(_paint(line, on, fg=colour, bold=True), err=True, color=on)
 
 
-def progress(record: PassRecord) -> None:
-    """The loop's `on_pass`: one line per pass on a terminal (every pass with --verbose)."""
+def progress(record: PassRecord, where: str = "") -> None:
+    """The loop's `on_pass`: one line per pass on a terminal (every pass with --verbose); `where`
+    names the file when a run covers several."""
     if quiet() or not (verbose() or _is_terminal(sys.stderr)):
         return
-    err(pass_line(record))
+    err(f"{where}: {pass_line(record)}" if where else pass_line(record))
 
 
 def pass_line(record: PassRecord) -> str:
