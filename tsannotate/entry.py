@@ -42,7 +42,29 @@ def main() -> None:
         return
     from tsannotate.cli import main as typer_main
 
-    typer_main()
+    try:
+        typer_main()
+    except SystemExit as done:
+        _exit_now(done.code)
+
+
+def _exit_now(code: object) -> None:
+    """End the process without the interpreter's teardown: with libcst's and mypy's objects
+    loaded, collecting them at exit takes ~0.5 s on a 300-line model, and nothing is left to do
+    (every file is written and closed, the worker has exited). Output is flushed first."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # SystemExit("message"): Python prints it to stderr and exits 1
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`): nothing more can be said
+            pass
+    os._exit(status)
 
 
 def _columns() -> int:
