@@ -9,6 +9,7 @@ typer would wrap differently), goes to the typer app.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 
@@ -51,7 +52,8 @@ def main() -> None:
 def _exit_now(code: object) -> None:
     """End the process without the interpreter's teardown: with libcst's and mypy's objects
     loaded, collecting them at exit takes ~0.5 s on a 300-line model, and nothing is left to do
-    (every file is written and closed, the worker has exited). Output is flushed first."""
+    (every file is written and closed, the worker has exited). atexit's functions still
+    run, and output is flushed."""
     if code is None:
         status = 0
     elif isinstance(code, int):
@@ -59,6 +61,7 @@ def _exit_now(code: object) -> None:
     else:  # SystemExit("message"): Python prints it to stderr and exits 1
         sys.stderr.write(f"{code}\n")
         status = 1
+    atexit._run_exitfuncs()  # what registered for exit still runs (coverage, a test's probe)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
