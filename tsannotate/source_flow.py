@@ -26,6 +26,7 @@ class GatherFlowVisitor(cst.CSTVisitor):
         super().__init__()
         self._module = module
         self._class_path: list[str] = []
+        self._pushed: list[bool] = []  # per ClassDef: whether it extended _class_path
         self._function: str | None = None
         self.branches: list[Branch] = []
         self.calls: list[CallSite] = []
@@ -39,13 +40,16 @@ class GatherFlowVisitor(cst.CSTVisitor):
         return position.end.line if end else position.start.line
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        if self._function is not None:
+        if self._function is not None:  # a class inside a function: skipped
+            self._pushed.append(False)
             return False
         self._class_path.append(node.name.value)
+        self._pushed.append(True)
         return True
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._class_path.pop()
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:  # called for a skipped class too
+        if self._pushed.pop():
+            self._class_path.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         if self._function is not None:
