@@ -7,7 +7,12 @@ edit whose target is missing, or whose annotation is already there, is reported 
 applied, only for names the annotation reads and the file does not bind already, through
 LibCST's AddImportsVisitor (new lines at the end of the first import block, after a
 docstring / `from __future__`), with names merged into an existing `from m import ...`
-kept in sorted position (see AddImportsTransformer).
+kept in sorted position (see rewrite_imports.AddImportsTransformer).
+
+Speed: the text is parsed once (or taken from `rewrite_text`'s cache: the loop's next call edits
+the text this one wrote), each edit walks only the top-level statement that can hold its target,
+the import visitors get only the statements they read, and the output is rebuilt from the code of
+the statements no edit replaced plus that of the new ones.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import ast
+
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
 from tsannotate.records import (
     AnnotateAttribute,
@@ -42,8 +47,10 @@ from tsannotate.rewrite_edits import (
     annotate_return,
     decorate,
 )
+from tsannotate.rewrite_imports import add_imports, drop_unused_namedtuple
 from tsannotate.rewrite_refactors import NamedTupleTransformer, enumerate_loop, wrap_value
-from tsannotate.source_values import ModuleImports, SourceSyntaxError, module_imports, parse_module, root_names
+from tsannotate.rewrite_text import Source, remember, source
+from tsannotate.source_values import ModuleImports, SourceSyntaxError, module_imports, root_names
 
 __all__ = ["ALREADY", "RewriteError", "RewriteResult", "SourceSyntaxError", "apply_edits"]
 
@@ -176,45 +183,6 @@ def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str, returns: cst.B
     return AnnotateFunctionTransformer(where, rewrite), f"no function '{where}'"
 
 
-class AddImportsTransformer(AddImportsVisitor):
-    """LibCST's AddImportsVisitor, but names merged into an existing `from m import ...` go
-    in sorted position (`from typing import List` + Optional -> `List, Optional`) instead of
-    in front of the existing names; placement of new import lines is unchanged."""
-
-    def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
-        result = super().leave_ImportFrom(original_node, updated_node)
-        old, merged = updated_node.names, result.names
-        if isinstance(old, cst.ImportStar) or isinstance(merged, cst.ImportStar) or not old:
-            return result
-        added = len(merged) - len(old)
-        if added <= 0 or any(a is not b for a, b in zip(merged[added:], old)):
-            return result  # not the prepend we know how to re-place
-        names = list(old)
-        separator = _separator(names[0].comma) if len(names) > 1 else cst.MaybeSentinel.DEFAULT
-        for alias in merged[:added]:
-            key = _alias_name(alias)
-            index = next((i for i, a in enumerate(names) if _alias_name(a) > key), len(names))
-            if index == len(names):  # new last name: takes over the trailing comma, if any
-                names[-1], alias = names[-1].with_changes(comma=separator), alias.with_changes(comma=names[-1].comma)
-            else:
-                alias = alias.with_changes(comma=separator)
-            names.insert(index, alias)
-        return result.with_changes(names=names)
-
-
-def _separator(comma: cst.Comma | cst.MaybeSentinel) -> cst.Comma | cst.MaybeSentinel:
-    """The comma between two names, without any comment that followed it."""
-    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
-        return comma.with_changes(
-            whitespace_after=comma.whitespace_after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=())
-        )
-    return comma
-
-
-def _alias_name(alias: cst.ImportAlias) -> str:
-    return cst.Module([]).code_for_node(alias.name)
-
-
 def _needed(name: ImportName, ann: cst.BaseExpression, imports: ModuleImports) -> bool:
     """Whether the annotation reads the name this import binds and the file does not bind it yet."""
     binds = name.name or name.module.split(".")[0]
@@ -278,17 +246,19 @@ def _visit(module: cst.Module, transformer: _TargetTransformer | NamedTupleTrans
                 isinstance(stmt, (cst.ClassDef, cst.FunctionDef)) and stmt.name.value != top):
             continue
         new = stmt.visit(transformer)
+        if not transformer.found:
+            continue  # the same statement (a new node: keep the old one, its code is known)
         if not isinstance(new, cst.BaseStatement):
             raise RewriteError(f"a rewrite of {transformer.qualname} removed a statement")
         body[i] = new
-        if transformer.found:
-            break  # only the first target is rewritten
+        break  # only the first target is rewritten
     return module.with_changes(body=body)
 
 
 def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
     """Apply `edits` in order to `text`; raises SourceSyntaxError if `text` does not parse."""
-    module = parse_module(text)
+    parsed = source(text)
+    module = parsed.module
     imports = module_imports(module)
     style = imports.style()
     torch_bound = bool(imports.local_names("torch"))
@@ -309,6 +279,8 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
             skipped.append((edit, transformer.reason))
         else:
             module = updated
+            if isinstance(edit, NamedTupleClass):
+                module = drop_unused_namedtuple(module, parsed)
             applied.append(edit)
             for annotation, expr in _annotations(edit, ann, returns):
                 needed.extend(i for i in annotation.imports if _needed(i, expr, imports))
@@ -317,13 +289,25 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
     if not applied:
         return RewriteResult(text, (), tuple(skipped))
     if needed:
-        context = CodemodContext()
-        for name in dict.fromkeys(needed):
-            AddImportsVisitor.add_needed_import(context, name.module, name.name or None)
-        module = AddImportsTransformer(context).transform_module(module)
-    out = module.code
+        module = add_imports(module, needed, parsed)
+    out = parsed.render(module)
+    _check_parses(out, "".join(parsed.code(stmt) for stmt in parsed.unchecked(module)))
+    remember(parsed.successor(out, module))
+    return RewriteResult(out, tuple(applied), tuple(skipped))
+
+
+def _check_parses(text: str, new: str) -> None:
+    """Raise RewriteError unless `text` parses, where `new` is the code of the top-level statements
+    that were not in the parsed text (the rest parsed, and each top-level statement parses on its
+    own: its code is whole lines at indentation 0). Python's own parser first (a tenth of LibCST's
+    time), then LibCST's on the whole text when Python's says no (newer syntax than this
+    Python's, which LibCST reads)."""
     try:
-        cst.parse_module(out)
+        compile(new, "<rewritten>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        return
+    except (SyntaxError, ValueError):
+        pass
+    try:
+        cst.parse_module(text)
     except cst.ParserSyntaxError as err:
         raise RewriteError(f"rewritten source does not parse: {err.message}") from err
-    return RewriteResult(out, tuple(applied), tuple(skipped))

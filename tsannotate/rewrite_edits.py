@@ -44,7 +44,8 @@ def annotate_param(fn: cst.FunctionDef, where: str, name: str, ann: cst.BaseExpr
     changed = param.with_changes(annotation=_annotation(param.annotation, ann))
     if param.annotation is None and param.default is not None:
         changed = changed.with_changes(equal=cst.MaybeSentinel.DEFAULT)  # `p=1` -> `p: T = 1`
-    return cst.ensure_type(fn.deep_replace(param, changed), cst.FunctionDef)
+    # replaced within the parameters: a deep_replace walks all it is called on, and a body is large
+    return fn.with_changes(params=cst.ensure_type(params.deep_replace(param, changed), cst.Parameters))
 
 
 def annotate_return(fn: cst.FunctionDef, ann: cst.BaseExpression) -> cst.FunctionDef | str:

@@ -12,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import RemoveImportsVisitor
-
 from tsannotate.rewrite_edits import ALREADY, assignments, code
 from tsannotate.source_values import dotted_name
 
@@ -157,9 +154,9 @@ class NamedTupleTransformer(cst.CSTTransformer):
             a: torch.Tensor
             b: int
 
-    with the given field annotations and two blank lines around the class; an import of
-    `namedtuple` (or `collections`) that nothing else uses goes. `found` and `reason` as for
-    rewrite's target transformers."""
+    with the given field annotations and two blank lines around the class. `found` and `reason` as
+    for rewrite's target transformers; the caller drops an import of `namedtuple` (or `collections`)
+    that nothing else uses (`rewrite_imports.drop_unused_namedtuple`)."""
 
     def __init__(self, name: str, fields: Sequence[tuple[str, str]], base: str) -> None:
         super().__init__()
@@ -189,9 +186,7 @@ class NamedTupleTransformer(cst.CSTTransformer):
             body[i] = self._class(stmt, first=i == 0)
             if i + 1 < len(body):
                 body[i + 1] = _spaced(body[i + 1])
-            module = updated_node.with_changes(body=body)
-            unused = [("collections", "namedtuple", None), ("collections", None, None)]
-            return RemoveImportsVisitor(CodemodContext(), unused).transform_module(module)
+            return updated_node.with_changes(body=body)
         return updated_node
 
     def _class(self, stmt: cst.SimpleStatementLine, first: bool) -> cst.ClassDef:
