@@ -2,8 +2,8 @@
 `self.x` reads and the names used as bools inside each function.
 
 The rules use them to tell where compiled code reaches a method (`self.aux(x)` under
-`if self.training:`) and which flag guards a branch (`if self.use_norm:`). Like `source`,
-this parses with libcst and never imports or runs the file.
+`if self.training:`) and which flag guards a branch (`if self.use_norm:`). This is the libcst
+reader; `source_ast` mirrors it on the stdlib `ast`. Neither imports or runs the file.
 """
 
 from __future__ import annotations
