@@ -5,6 +5,7 @@ every golden case and on snippets chosen for where the two parsers differ."""
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from pathlib import Path
 from textwrap import dedent
 
@@ -225,3 +226,11 @@ def test_what_the_fast_path_leaves_to_libcst() -> None:
     with pytest.raises(SourceSyntaxError) as err:
         index_source("m.py", "def f(:\n    pass\n")
     assert "expected one of" in err.value.message  # libcst's own message, as before
+
+
+def test_the_users_invalid_escapes_are_not_reported() -> None:
+    """`ast.parse` warns about `"\\d"` (libcst does not): the index stays quiet."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        index = _same('import re\n\n\ndef f(x):\n    return re.match("\\d+", x)\n')
+    assert index.calls[0].args == ('"\\d+"', "x")

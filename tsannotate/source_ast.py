@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -60,13 +61,16 @@ def gather(path: str, text: str) -> SourceIndex | None:
     if "\r" in text or "\x0c" in text:
         return None
     try:
-        tree = ast.parse(text)
+        with warnings.catch_warnings():  # `"\d"` and the like: the user's file, not ours to report
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     reader = _Reader(text)
     try:
         reader.walk(tree)
-    except (Unsupported, RecursionError):
+        style = module_imports(tree).style()
+    except Exception:  # Unsupported, RecursionError, or a case this reader gets wrong: libcst knows
         return None
     return SourceIndex(
         path=path,
@@ -74,7 +78,7 @@ def gather(path: str, text: str) -> SourceIndex | None:
         classes=tuple(reader.classes),
         locals=tuple(reader.locals),
         attributes=tuple(reader.attributes),
-        style=module_imports(tree).style(),
+        style=style,
         branches=tuple(reader.branches),
         calls=tuple(reader.calls),
         reads=tuple(reader.reads),
