@@ -8,7 +8,9 @@ whose annotation is already in place. No torch; libcst only (see `source_values`
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Sequence
+from typing import TypeVar
 
 import libcst as cst
 
@@ -21,6 +23,55 @@ _EMPTY_MODULE = cst.Module(body=[])
 
 def code(node: cst.CSTNode) -> str:
     return _EMPTY_MODULE.code_for_node(node)
+
+
+_Root = TypeVar("_Root", bound=cst.CSTNode)
+
+
+class _PathTo(cst.CSTVisitor):
+    """The nodes from the visited root down to `target` (the same object), walking no further."""
+
+    def __init__(self, target: cst.CSTNode) -> None:
+        super().__init__()
+        self.target = target
+        self.stack: list[cst.CSTNode] = []
+        self.path: list[cst.CSTNode] | None = None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.path is not None:
+            return False
+        self.stack.append(node)
+        if node is self.target:
+            self.path = list(self.stack)
+            return False
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if self.path is None:
+            self.stack.pop()
+
+
+def _with_child(parent: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+    for field in dataclasses.fields(parent):
+        value = getattr(parent, field.name)
+        if value is old:
+            return parent.with_changes(**{field.name: new})
+        if isinstance(value, (list, tuple)) and any(item is old for item in value):
+            return parent.with_changes(**{field.name: type(value)(new if item is old else item for item in value)})
+    raise ValueError(f"{type(old).__name__} is not a child of {type(parent).__name__}")
+
+
+def replace(root: _Root, old: cst.CSTNode, new: cst.CSTNode) -> _Root:
+    """`root.deep_replace(old, new)` rebuilding only `old`'s ancestors: deep_replace rebuilds every
+    node under `root` (a whole def, per edit)."""
+    finder = _PathTo(old)
+    root.visit(finder)
+    if finder.path is None:
+        return root
+    node = new
+    for parent, child in zip(reversed(finder.path[:-1]), reversed(finder.path[1:])):
+        node = _with_child(parent, child, node)
+    return cst.ensure_type(node, type(root))
 
 
 def _annotation(old: cst.Annotation | None, new: cst.BaseExpression) -> cst.Annotation:
@@ -44,8 +95,7 @@ def annotate_param(fn: cst.FunctionDef, where: str, name: str, ann: cst.BaseExpr
     changed = param.with_changes(annotation=_annotation(param.annotation, ann))
     if param.annotation is None and param.default is not None:
         changed = changed.with_changes(equal=cst.MaybeSentinel.DEFAULT)  # `p=1` -> `p: T = 1`
-    # replaced within the parameters: a deep_replace walks all it is called on, and a body is large
-    return fn.with_changes(params=cst.ensure_type(params.deep_replace(param, changed), cst.Parameters))
+    return replace(fn, param, changed)
 
 
 def annotate_return(fn: cst.FunctionDef, ann: cst.BaseExpression) -> cst.FunctionDef | str:
@@ -114,7 +164,7 @@ def annotate_local(fn: cst.FunctionDef, where: str, name: str, ann: cst.BaseExpr
             ),
             semicolon=first.semicolon,
         )
-    return cst.ensure_type(fn.deep_replace(first, changed), cst.FunctionDef)
+    return replace(fn, first, changed)
 
 
 # --------------------------------------------------------------------------- empty containers
@@ -136,7 +186,7 @@ def _wrap_empty(value: cst.BaseExpression, ann: cst.BaseExpression, torch: str) 
     if type_arg is not None:
         if same_expression(code(type_arg.value), code(ann)):
             return ALREADY
-        return cst.ensure_type(value.deep_replace(type_arg, type_arg.with_changes(value=ann)), cst.Call)
+        return replace(value, type_arg, type_arg.with_changes(value=ann))
     if is_empty_list(value):
         empty: cst.BaseExpression = value if isinstance(value, cst.List) else cst.List([])
     elif is_empty_dict(value):
@@ -168,7 +218,7 @@ def _wrap_key(
             wrapped = _wrap_empty(element.value, ann, torch)
             if wrapped is None or isinstance(wrapped, str):
                 return wrapped
-            return cst.ensure_type(value.deep_replace(element, element.with_changes(value=wrapped)), cst.Dict)
+            return replace(value, element, element.with_changes(value=wrapped))
     return None
 
 
@@ -186,7 +236,7 @@ def annotate_empty(
             continue
         if isinstance(wrapped, str):
             return wrapped
-        return cst.ensure_type(fn.deep_replace(stmt, stmt.with_changes(value=wrapped)), cst.FunctionDef)
+        return replace(fn, stmt, stmt.with_changes(value=wrapped))
     if key is None:
         return f"no assignment `{name} = []` / `{name} = {{}}` in {where}"
     return f"no assignment `{name} = {{{key}: [], ...}}` in {where}"
@@ -240,14 +290,14 @@ def annotate_attribute(cls: cst.ClassDef, attr: str, ann: cst.BaseExpression) ->
                 if same_expression(code(small.annotation.annotation), code(ann)):
                     return ALREADY
                 changed = small.with_changes(annotation=_annotation(small.annotation, ann))
-                return cst.ensure_type(cls.deep_replace(small, changed), cst.ClassDef)
+                return replace(cls, small, changed)
             if isinstance(small, cst.Assign) and len(small.targets) == 1 and dotted_name(small.targets[0].target) == attr:
                 # a class-level `SCALE = 2.5` becomes `SCALE: Final[float] = 2.5` in place
                 target = small.targets[0]
                 declared = cst.AnnAssign(target.target, cst.Annotation(ann), small.value, equal=cst.AssignEqual(
                     whitespace_before=target.whitespace_before_equal, whitespace_after=target.whitespace_after_equal),
                     semicolon=small.semicolon)
-                return cst.ensure_type(cls.deep_replace(small, declared), cst.ClassDef)
+                return replace(cls, small, declared)
     declaration = cst.SimpleStatementLine([cst.AnnAssign(cst.Name(attr), cst.Annotation(ann))])
     at = _insert_at(lines)
     lines.insert(at, declaration)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import libcst as cst
-from tsannotate.rewrite_edits import ALREADY, assignments, code
+from tsannotate.rewrite_edits import ALREADY, assignments, code, replace
 from tsannotate.source_values import dotted_name
 
 
@@ -28,7 +28,7 @@ def wrap_value(fn: cst.FunctionDef, where: str, target: str, wrapper: cst.BaseEx
     if not isinstance(value, (cst.List, cst.ListComp)):
         return f"the first assignment to '{target}' in {where} is not a list display or comprehension"
     wrapped = cst.Call(func=wrapper, args=[cst.Arg(value)])
-    return cst.ensure_type(fn.deep_replace(first, first.with_changes(value=wrapped)), cst.FunctionDef)
+    return replace(fn, first, first.with_changes(value=wrapped))
 
 
 def _range_len(loop: cst.For, index: str) -> cst.BaseExpression | None:
@@ -126,7 +126,7 @@ def enumerate_loop(fn: cst.FunctionDef, where: str, index: str) -> cst.FunctionD
         else:
             target, iterable = cst.Name(item), container
         changed = loop.with_changes(target=target, iter=iterable, body=new_body)
-        return cst.ensure_type(fn.deep_replace(loop, changed), cst.FunctionDef)
+        return replace(fn, loop, changed)
     names = _Uses(index, "")
     fn.visit(names)
     enumerated = any(isinstance(loop.iter, cst.Call) and dotted_name(loop.iter.func) == "enumerate"
