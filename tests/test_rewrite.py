@@ -22,6 +22,7 @@ from tsannotate.records import (
     NamedTupleClass,
     WrapValue,
 )
+from tsannotate import rewrite_text
 from tsannotate.rewrite import RewriteResult, apply_edits
 from tsannotate.source import SourceSyntaxError
 
@@ -999,6 +1000,20 @@ def test_golden_case(case: str) -> None:
     src, expected = _read(CASES_DIR / case / "input.py"), _read(CASES_DIR / case / "expected.py")
     check(src, GOLDEN_EDITS[case], expected)
     check_twice(src, GOLDEN_EDITS[case])
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN_EDITS))
+def test_golden_case_in_two_calls_from_the_cached_tree(case: str) -> None:
+    """The second call edits the tree the first wrote (rewrite_text's cache): what a fresh parse of
+    the first's text gives, and the one-call output when the edits are independent."""
+    src = _read(CASES_DIR / case / "input.py")
+    edits = GOLDEN_EDITS[case]
+    split = max(1, len(edits) // 2)
+    rewrite_text.forget()
+    first = apply_edits(src, edits[:split])
+    cached = apply_edits(first.text, edits[split:] or edits)
+    rewrite_text.forget()
+    assert cached == apply_edits(first.text, edits[split:] or edits)
 
 
 def test_golden_cases_all_covered() -> None:

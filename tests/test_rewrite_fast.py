@@ -93,8 +93,8 @@ DROPS = [
     ("import collections\n\n\ndef f():\n    return collections.OrderedDict()\n", False),
     ("import collections\n\n\ndef f():\n    return 1\n", True),
     ("import collections, os\n\nx = os.sep\n", True),
-    ("# namedtuple and collections, only in comments\nimport collections\nfrom collections import namedtuple\n"
-     "x = 1  # collections\n", False),
+    (("# namedtuple and collections, only in comments\nimport collections\nfrom collections import namedtuple\n"
+      "x = 1  # collections\n"), False),
     ("from collections import namedtuple\n__all__ = ['namedtuple']\n", False),
     ("from collections import namedtuple\nx: 'namedtuple' = 1\n", False),
     ("import collections\nx: 'collections.OrderedDict' = 1\n", False),

@@ -49,7 +49,7 @@ from tsannotate.rewrite_edits import (
 )
 from tsannotate.rewrite_imports import add_imports, drop_unused_namedtuple
 from tsannotate.rewrite_refactors import NamedTupleTransformer, enumerate_loop, wrap_value
-from tsannotate.rewrite_text import Source, remember, source
+from tsannotate.rewrite_text import remember, source
 from tsannotate.source_values import ModuleImports, SourceSyntaxError, module_imports, root_names
 
 __all__ = ["ALREADY", "RewriteError", "RewriteResult", "SourceSyntaxError", "apply_edits"]
