@@ -41,12 +41,61 @@ def main() -> None:
     if args == ["--help"] and _columns() >= 80:
         sys.stdout.write(HELP)
         return
+    if _needs_worker(args):
+        from tsannotate.spawn import start_early
+
+        start_early()  # its `import torch` runs while this process imports the CLI
     from tsannotate.cli import main as typer_main
 
     try:
         typer_main()
     except SystemExit as done:
         _exit_now(done.code)
+
+
+# The commands that script or run the model in a worker; options taking a value, and flags.
+_WORKER_COMMANDS = {"fix", "check", "verify", "probe"}
+_VALUED = {"--probe", "--timeout", "--format", "--max-passes", "--select", "--ignore", "--color"}
+_FLAGS = {"--apply", "--interactive", "-i", "--annotations-only", "--no-probe", "--quiet", "-q",
+          "--verbose", "-v", "--trace", "--cpp"}
+
+
+def _needs_worker(args: list[str]) -> bool:
+    """Whether the command will run a worker: a worker command whose files read and parse
+    (the CLI's own checks, in files.py). Input that fails those exits 2 without one; anything
+    unusual (`--help`, `probe --template`, a directory, an option not known here) is left to
+    typer, and the worker starts when first needed, as for in-process use."""
+    if not args or args[0] not in _WORKER_COMMANDS:
+        return False
+    paths: list[str] = []
+    rest = iter(args[1:])
+    for arg in rest:
+        if arg == "--":
+            paths.extend(rest)
+        elif arg.startswith("-") and arg != "-":
+            name = arg.split("=", 1)[0]
+            if name in _VALUED and "=" not in arg:
+                next(rest, None)
+            elif name not in _VALUED and arg not in _FLAGS:
+                return False
+        else:
+            paths.append(arg)
+    return bool(paths) and any(_readable_model(p) for p in paths)
+
+
+def _readable_model(name: str) -> bool:
+    from pathlib import Path
+
+    from tsannotate.files import InputError, check_parses, read_source
+
+    path = Path(name)
+    if not path.is_file():
+        return False
+    try:
+        check_parses(path, read_source(path).text)
+    except InputError:
+        return False
+    return True
 
 
 def _exit_now(code: object) -> None:

@@ -1,7 +1,7 @@
 """The CLI side of the worker: start `python -m tsannotate.worker`, send requests, survive crashes.
 
 This module must never import torch, not even indirectly: it imports only the
-standard library, `tsannotate.records` and `tsannotate.worker.protocol`.
+standard library, `tsannotate.records`, `tsannotate.spawn` and `tsannotate.worker.protocol`.
 
 One child process lives across requests, so a run pays for `import torch` once. The
 child's stdout/stderr (user prints, torch warnings, faulthandler dumps) go to a
@@ -16,10 +16,10 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from types import TracebackType
 
+from tsannotate import spawn
 from tsannotate.records import (
     LoadError,
     LoadFailure,
@@ -38,32 +38,13 @@ REPLY_MODULES = frozenset({"tsannotate.records", "builtins", "copyreg"})
 
 
 class _Child:
-    """One running worker process and its pipes."""
+    """One running worker process and its pipes, once it has said it is ready."""
 
-    def __init__(self, python: str, log_path: str, startup_timeout: float) -> None:
-        req_read, self.req_write = os.pipe()
-        self.rep_read, rep_write = os.pipe()
-        os.set_blocking(self.req_write, False)
-        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONSAFEPATH="1")
-        self.log = open(log_path, "ab")
-        try:
-            self.proc = subprocess.Popen(
-                [python, "-m", "tsannotate.worker", str(req_read), str(rep_write)],
-                stdin=subprocess.DEVNULL,
-                stdout=self.log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(req_read, rep_write),
-                start_new_session=True,  # own process group: a timeout kills user subprocesses too
-                env=env,
-            )
-        except BaseException:
-            for fd in (self.req_write, self.rep_read):
-                os.close(fd)
-            self.log.close()
-            raise
-        finally:
-            os.close(req_read)
-            os.close(rep_write)
+    def __init__(self, python: str, log_path: str, startup_timeout: float,
+                 started: spawn.Process | None = None) -> None:
+        self.process = started if started is not None else spawn.Process(python, log_path)
+        self.proc = self.process.proc
+        self.req_write, self.rep_read = self.process.req_write, self.process.rep_read
         try:
             hello = protocol.receive(self.rep_read, time.monotonic() + startup_timeout, REPLY_MODULES)
             if not (isinstance(hello, tuple) and hello[:1] == ("ready",)):
@@ -73,17 +54,11 @@ class _Child:
             raise
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.proc.kill()
-        self.proc.wait()
-        self._close_fds()
+        self.process.kill()
 
     def stop(self, grace: float = 2.0) -> None:
         """Close the request pipe (the child exits on EOF); kill it if it lingers."""
-        self._close_fds()
+        self.process.close_fds()
         try:
             self.proc.wait(grace)
         except subprocess.TimeoutExpired:
@@ -95,15 +70,6 @@ class _Child:
         except subprocess.TimeoutExpired:
             return None
 
-    def _close_fds(self) -> None:
-        for fd in (self.req_write, self.rep_read):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self.req_write = self.rep_read = -1
-        self.log.close()
-
 
 class Worker:
     """Scripts requests in a long-lived child process; never raises for user-model trouble."""
@@ -112,8 +78,9 @@ class Worker:
         self.timeout = timeout
         self.python = python
         self.startup_timeout = max(timeout, 120.0)  # `import torch` can be slow on a cold disk
-        fd, self.log_path = tempfile.mkstemp(prefix="tsannotate-worker-", suffix=".log")
-        os.close(fd)
+        # the process the console script started before its imports (spawn.py), if any
+        self._early = spawn.take_early(python)
+        self.log_path = self._early.log_path if self._early is not None else spawn.new_log()
         self._child: _Child | None = None
         self.starts = 0  # how many child processes this Worker has started
 
@@ -130,14 +97,20 @@ class Worker:
     ) -> None:
         self.close()
 
+    @property
+    def ready(self) -> bool:
+        """Whether a child that said it is ready is running: the next request pays no start."""
+        return self._child is not None and self._child.proc.poll() is None
+
     def start(self) -> LoadError | None:
         """Start the child now (it starts lazily otherwise); the error, if it could not."""
         if self._child is not None and self._child.proc.poll() is None:
             return None
         self._discard()
-        offset = self._log_size()
+        early, self._early = self._early, None
+        offset = early.offset if early is not None else self._log_size()
         try:
-            self._child = _Child(self.python, self.log_path, self.startup_timeout)
+            self._child = _Child(self.python, self.log_path, self.startup_timeout, early)
         except protocol.ChannelTimeout:
             self._discard()
             return LoadError(
@@ -159,6 +132,9 @@ class Worker:
         return None
 
     def close(self) -> None:
+        if self._early is not None:  # adopted, never needed
+            self._early.kill()
+            self._early = None
         if self._child is not None:
             self._child.stop()
             self._child = None
