@@ -170,3 +170,11 @@ def test_an_adopted_process_never_used_is_stopped_with_its_worker(monkeypatch: p
     with Worker():
         pass
     assert early.proc.poll() is not None and not os.path.exists(early.log_path)
+
+
+def test_the_early_parse_check_is_ast_parse() -> None:
+    import ast
+
+    from tsannotate import entry
+
+    assert entry._ONLY_AST == ast.PyCF_ONLY_AST

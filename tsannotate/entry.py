@@ -83,17 +83,19 @@ def _needs_worker(args: list[str]) -> bool:
     return bool(paths) and any(_readable_model(p) for p in paths)
 
 
+_ONLY_AST = 0x400  # ast.PyCF_ONLY_AST: what ast.parse asks of compile(), without importing ast
+
+
 def _readable_model(name: str) -> bool:
-    from pathlib import Path
-
-    from tsannotate.files import InputError, check_parses, read_source
-
-    path = Path(name)
-    if not path.is_file():
+    """What files.read_source and check_parses accept: a file of UTF-8 text that parses. Here
+    without importing them (ast and dataclasses would delay the worker's start by ~15 ms)."""
+    if not os.path.isfile(name):
         return False
     try:
-        check_parses(path, read_source(path).text)
-    except InputError:
+        with open(name, "rb") as f:
+            text = f.read().decode("utf-8")
+        compile(text, name, "exec", _ONLY_AST, dont_inherit=True)
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return False
     return True
 
