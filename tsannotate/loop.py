@@ -7,10 +7,11 @@ file: the loop returns an `Outcome` holding the final source, and the CLI decide
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tsannotate import rules
 from tsannotate.lines import relocate, to_original
@@ -34,6 +35,11 @@ from tsannotate.records import (
 from tsannotate.rewrite import apply_edits
 from tsannotate.source import index_source
 
+if TYPE_CHECKING:
+    from tsannotate.static import StaticResult
+
+Learned = tuple[tuple[tuple[str, str], str], ...]  # what one pass's mypy step carries to the next
+
 
 @dataclass(frozen=True)
 class Options:
@@ -56,7 +62,8 @@ class Options:
 
 
 class Scripter(Protocol):
-    """Anything that scripts a pass's source: the worker client, in practice."""
+    """Anything that scripts a pass's source: the worker client, in practice. One that has a
+    `ready` attribute (the client does) says with False that its next reply includes its start."""
 
     def script(self, request: ScriptRequest) -> ScriptReport: ...
 
@@ -142,6 +149,61 @@ class _WorkerLost(Exception):
         self.error = error
 
 
+class _Ahead:
+    """Work for the CLI's idle core while the worker scripts a pass's source (the main thread
+    only waits on the reply, so this runs in parallel with the worker): index the texts sent,
+    which the next propose indexes (index_source is cached), then, if asked, the next pass's
+    mypy step. One thread; `Loop.run` joins it before returning, so mypy (which writes its
+    cache) is never cut off by the process exiting."""
+
+    _STACK = 64 << 20  # mypy is compiled: deep nesting recurses in C, as on the main thread's stack
+
+    def __init__(self, texts: Sequence[tuple[str, str]],
+                 static: tuple[str, str, Learned] | None) -> None:
+        self.static_key = static[1:] if static is not None else None  # (source, learned) mypy ran on
+        self.indexed = threading.Event()
+        self._result: StaticResult | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(tuple(texts), static), name="tsannotate-ahead")
+        old = threading.stack_size()
+        threading.stack_size(max(old, self._STACK))
+        try:
+            self._thread.start()
+        finally:
+            threading.stack_size(old)
+
+    def _run(self, texts: tuple[tuple[str, str], ...], static: tuple[str, str, Learned] | None) -> None:
+        try:
+            for path, text in texts:
+                try:
+                    index_source(path, text)
+                except Exception:  # noqa: S110 - the main thread's own call raises it again, as before
+                    pass
+        finally:
+            self.indexed.set()
+        if static is not None:
+            try:
+                from tsannotate.static import infer
+
+                self._result = infer(static[0], static[1], learned=static[2])
+            except BaseException as exc:  # raised where the serial step would have raised it
+                self._error = exc
+
+    def busy(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def static(self) -> StaticResult:
+        """The mypy step's result (waiting for it), exactly as `infer` returned or raised it."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
 class Loop:
     """Fix one model file, and the files of its project that its compiler errors point into."""
 
@@ -160,6 +222,7 @@ class Loop:
         self.closed: set[str] = set()  # files errors point into that may not be edited
         self.owner: dict[Fix, str] = {}  # the file each proposed fix edits
         self.deselected: set[tuple[str, object]] = set()  # fixes --select/--ignore left out
+        self.ahead: _Ahead | None = None  # work done while the worker scripts (see _Ahead)
 
     def file(self, fix: Fix) -> str:
         return self.owner.get(fix, self.path)
@@ -175,13 +238,40 @@ class Loop:
         held = self.held.get(path)
         return apply_edits(text, held).text if held else text
 
-    def script(self, texts: dict[str, str], shadowed: bool = True) -> ScriptReport:
+    def script(self, texts: dict[str, str], shadowed: bool = True, static: bool = False) -> ScriptReport:
+        """How `texts` script. Meanwhile the CLI indexes them, and with `static` runs the mypy
+        step the next propose would run on them (both only when no earlier such work is busy)."""
         def look(path: str) -> str:
             return self.shadow(path, texts[path]) if shadowed else texts[path]
 
-        return self.scripter.script(ScriptRequest(
+        request = ScriptRequest(
             model_path=self.path, source=look(self.path), probe=self.options.probe,
-            no_probe=self.options.no_probe, sources=tuple((p, look(p)) for p in texts if p != self.path)))
+            no_probe=self.options.no_probe, sources=tuple((p, look(p)) for p in texts if p != self.path))
+        ahead = None
+        if shadowed and not (self.ahead is not None and self.ahead.busy()):
+            self.settle()
+            mypy = (self.path, texts[self.path], self.static_learned) if static else None
+            ahead = self.ahead = _Ahead([(request.model_path, request.source), *request.sources], mypy)
+        try:
+            return self.scripter.script(request)
+        finally:
+            if ahead is not None:
+                ahead.indexed.wait()  # indexing on two threads at once would only do it twice
+
+    def settle(self) -> None:
+        """Wait for the work started while the worker scripted (a mypy run nobody needed)."""
+        if self.ahead is not None:
+            self.ahead.join()
+            self.ahead = None
+
+    def speculate(self, report: ScriptReport, passes: int) -> bool:
+        """Whether to run the next pass's mypy step while the worker scripts a pass's fixes: it
+        is needed if they are kept and a pass follows (always, without probe observations:
+        `static_evidence`), and costs nothing unneeded when it ends before the reply (the last
+        script took the worker at least as long as the last mypy step took here)."""
+        if not self.options.static or passes + 1 >= self.options.max_passes or not self.static_seconds:
+            return False
+        return not report.observations or report.seconds >= self.static_seconds[-1]
 
     def hold(self, proposals: Sequence[Fix]) -> list[Fix]:
         """Remember the held-back decision fixes' edits; return the new ones."""
@@ -199,10 +289,20 @@ class Loop:
         return replace(fix, location=relocate(fix.location, path, mapper))
 
     def run(self, original: str) -> Outcome:
+        try:
+            return self._run(original)
+        finally:
+            self.settle()
+
+    def _run(self, original: str) -> Outcome:
         started = time.perf_counter()
         texts = {self.path: original}
         self.originals = {self.path: original}
-        report = self.script(texts)
+        # While the worker starts (its `import torch`, ~1 s) and scripts, the first pass's mypy
+        # step runs here. Not with a worker already running: its reply comes sooner than mypy's,
+        # and a model that already scripts needs no mypy step at all.
+        cold = getattr(self.scripter, "ready", True) is False
+        report = self.script(texts, static=self.options.static and self.options.max_passes > 0 and cold)
         if report.load_error is not None:
             return Outcome(self.path, original, original, False, load_error=report.load_error,
                            seconds=time.perf_counter() - started, notes=report.notes)
@@ -235,7 +335,8 @@ class Loop:
                 break
             scripted = texts
             try:
-                texts, report, applied, backed_out = self.try_fixes(texts, report, candidates)
+                texts, report, applied, backed_out = self.try_fixes(
+                    texts, report, candidates, static=self.speculate(report, len(passes)))
             except _WorkerLost as lost:  # not the fixes' doing: an outside kill, memory, a hang
                 error = replace(lost.error, message=f"{lost.error.message} (in pass {len(passes) + 1}, "
                                                     "scripting the fixed source; nothing was written)")
@@ -313,7 +414,12 @@ class Loop:
             return ()  # it scripts and matched eager on the probe's inputs: nothing to learn
         from tsannotate.static import infer, unobserved
 
-        result = infer(self.path, source, learned=self.static_learned)
+        ahead = self.ahead
+        if ahead is not None and ahead.static_key == (source, self.static_learned):
+            result = ahead.static()  # run while the worker scripted this source: the same call
+        else:
+            self.settle()  # one mypy build at a time
+            result = infer(self.path, source, learned=self.static_learned)
         self.static_seconds.append(result.seconds)
         self.static_learned = result.learned
         if result.note:
@@ -328,11 +434,12 @@ class Loop:
         self.tried.add((self.file(fix), fix.key))  # rejected stays rejected for the rest of the run
         return False
 
-    def try_fixes(self, texts: dict[str, str], report: ScriptReport, fixes: Sequence[Fix]
+    def try_fixes(self, texts: dict[str, str], report: ScriptReport, fixes: Sequence[Fix], static: bool = False
                   ) -> tuple[dict[str, str], ScriptReport, list[Fix], list[Fix]]:
         """Apply fixes together; if that makes things worse, keep only the ones that help
-        one at a time (cargo-fix semantics: a bad fix is backed out, never written)."""
-        new_texts, new_report, applied = self.attempt(texts, fixes)
+        one at a time (cargo-fix semantics: a bad fix is backed out, never written). With
+        `static`, the next pass's mypy step runs while the fixes together are scripted."""
+        new_texts, new_report, applied = self.attempt(texts, fixes, static)
         if applied and not _worse(new_report, report, applied):
             return new_texts, new_report, applied, []
         if len(fixes) == 1:
@@ -350,7 +457,7 @@ class Loop:
                 backed_out.append(fix)
         return texts, report, kept, backed_out
 
-    def attempt(self, texts: dict[str, str], fixes: Sequence[Fix]
+    def attempt(self, texts: dict[str, str], fixes: Sequence[Fix], static: bool = False
                 ) -> tuple[dict[str, str], ScriptReport, list[Fix]]:
         """The texts with `fixes` applied, each in its own file, and how they script."""
         new = dict(texts)
@@ -363,7 +470,7 @@ class Loop:
         self.tried.update((self.file(f), f.key) for f in applied)
         if not applied or new == texts:
             return texts, ScriptReport(), []
-        report = self.script(new)
+        report = self.script(new, static=static)
         if report.load_error is not None and report.load_error.failure in (LoadFailure.CRASH, LoadFailure.TIMEOUT):
             raise _WorkerLost(report.load_error)
         return new, report, applied

@@ -26,6 +26,7 @@ import ast
 import os
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,9 @@ from tsannotate.records import Observation, Role
 from tsannotate.tstypes import TSType
 
 MODULE = "__tsannotate_model__"
+# One mypy build at a time in this process: the loop runs a pass's step on a thread while the
+# worker scripts (loop._Ahead), and mypy's global state and cache writes are not for two builds.
+_BUILDING = threading.Lock()
 _MAX_BUILDS = 3
 # torch subpackages a model file does not need typed; skipping them makes a cold cache
 # cost ~1.5 s instead of ~45 s (all of torch).
@@ -79,7 +83,13 @@ def infer(path: str, source: str, cache: str | None = None,
     into the private copy as annotations and mypy runs again: at most `_MAX_BUILDS` builds,
     whatever the file's size, and only while the copy gains annotations. `learned` is what
     the previous pass's step learned (its result's `learned`): later passes start from it
-    and usually need one build."""
+    and usually need one build. Safe to call from any thread (builds take turns)."""
+    with _BUILDING:
+        return _infer_all(path, source, cache, learned)
+
+
+def _infer_all(path: str, source: str, cache: str | None,
+               learned: tuple[tuple[tuple[str, str], str], ...]) -> StaticResult:
     started = time.perf_counter()
     try:
         cache = cache or cache_dir()
