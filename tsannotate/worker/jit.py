@@ -38,6 +38,11 @@ class Results:
     signatures: list[CompiledSignature] = field(default_factory=list)
     observations: tuple[Observation, ...] = ()  # types the eager probe run saw
     notes: list[str] = field(default_factory=list)
+    # per target: its eager outputs on the probe inputs ([] without inputs); None when one raised
+    eager: dict[str, list[Any]] | None = None
+    # per target (by id): (a copy of it taken before scripting, a copy of what scripting it
+    # returned), both never called; only while every target so far scripted
+    twins: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     _seen: set[tuple[object, ...]] = field(default_factory=set)
 
     def diagnose(self, d: Diagnostic) -> None:
@@ -66,6 +71,8 @@ def script_targets(loaded: Loaded, targets: list[Target]) -> Results:
         return results
     recorder = Recorder(loaded.project_files)  # the types the project's functions see
     eager = {id(t): _eager_outputs(t, results.notes, recorder) for t in targets}  # before scripting
+    if all(eager[id(t)] is not None or t.inputs is None for t in targets):
+        results.eager = {t.name: e.outputs if e else [] for t in targets for e in [eager[id(t)]]}
     results.observations = recorder.observations()
     results.notes.extend(recorder.notes())
     for target in targets:
@@ -78,10 +85,13 @@ def script_targets(loaded: Loaded, targets: list[Target]) -> Results:
 
 
 def _script_one(loaded: Loaded, target: Target, eager: _Eager | None, results: Results) -> None:
+    keep = all(t.scripted for t in results.targets)
+    original = _pristine(target.obj) if keep else None
     try:
         scripted = torch.jit.script(target.obj)
     except Exception as exc:  # RuntimeError, and frontend errors that are not RuntimeErrors
         _forget_failed_types()
+        results.twins.clear()
         results.targets.append(TargetResult(target.name, scripted=False))
         results.diagnose(_compile_diagnostic(loaded, exc, target.name))
         if isinstance(target.obj, nn.Module):
@@ -91,8 +101,21 @@ def _script_one(loaded: Loaded, target: Target, eager: _Eager | None, results: R
         results.sign(method_signatures(loaded, target.obj, scripted))
     elif hasattr(scripted, "schema") and hasattr(target.obj, "__qualname__"):
         results.sign([schema_signature(target.obj.__qualname__, scripted.schema, loaded, method=False)])
+    twin = _pristine(scripted) if original is not None else None
+    if original is not None and twin is not None:
+        results.twins[id(target)] = (original, twin)
     called = eager is not None and _call_check(loaded, target, scripted, eager, results)
     results.targets.append(TargetResult(target.name, scripted=True, called=called))
+
+
+def _pristine(obj: Any) -> Any:
+    """A copy of a module no call will touch (None if it cannot be copied); a function itself."""
+    if not isinstance(obj, nn.Module):
+        return obj if inspect.isfunction(obj) or isinstance(obj, torch.jit.ScriptFunction) else None
+    try:
+        return copy.deepcopy(obj)
+    except Exception:
+        return None
 
 
 def _script_submodules(loaded: Loaded, target: Target, results: Results) -> None:

@@ -51,6 +51,8 @@ class Loaded:
     import_script_error: ImportScriptError | None = None
     renames: dict[str, str] = field(default_factory=dict)  # fresh module name → real name
     siblings: set[str] = field(default_factory=set)  # project files executed afresh for this request
+    texts: dict[str, str] = field(default_factory=dict)  # what each project file executed was
+    read: dict[str, str] = field(default_factory=dict)  # other files read from disk (a --probe file)
 
     @property
     def fresh_name(self) -> str:
@@ -82,14 +84,19 @@ class Loaded:
 
 
 class Restore:
-    """Undo every global change a load makes (sys.path, sys.modules, linecache, attributes)."""
+    """Undo every global change a load makes (sys.path, sys.modules, linecache, attributes).
+
+    `undo` also remembers what it undid (`after`), so a later request for the same sources
+    can put the load's module back in place without executing anything (`resumed`).
+    """
 
     def __init__(self) -> None:
         self.path = list(sys.path)
         self.modules: dict[str, types.ModuleType | None] = {}
         self.attrs: list[tuple[object, str, object]] = []
         self.lines: dict[str, object] = {}
-        self.later: list[Callable[[], None]] = []
+        self.finders: list[_ProjectFinder] = []
+        self.after: _After | None = None
 
     def module(self, name: str, module: types.ModuleType) -> None:
         self.modules.setdefault(name, sys.modules.get(name))
@@ -100,18 +107,33 @@ class Restore:
         setattr(owner, name, value)
 
     def source(self, path: str, text: str) -> None:
-        self.lines.setdefault(path, linecache.cache.get(path, _MISSING))
         lines = text.splitlines(keepends=True)
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"
-        linecache.cache[path] = (len(text), None, lines, path)  # mtime None: checkcache keeps it
+        self.line_entry(path, (len(text), None, lines, path))  # mtime None: checkcache keeps it
 
-    def undo_later(self, action: Callable[[], None]) -> None:
-        self.later.append(action)
+    def line_entry(self, path: str, entry: object) -> None:
+        self.lines.setdefault(path, linecache.cache.get(path, _MISSING))
+        if entry is _MISSING:
+            linecache.cache.pop(path, None)
+        else:
+            linecache.cache[path] = entry  # type: ignore[assignment]
+
+    def finder(self, finder: _ProjectFinder) -> None:
+        finder.restore = self
+        sys.meta_path.insert(0, finder)
+        self.finders.append(finder)
 
     def undo(self) -> None:
-        for action in reversed(self.later):
-            action()
+        self.after = _After(
+            [p for p in sys.path if p not in self.path],
+            {name: sys.modules.get(name) for name in self.modules},
+            [(owner, name, getattr(owner, name, _MISSING)) for owner, name, _ in self.attrs],
+            {path: linecache.cache.get(path, _MISSING) for path in self.lines},
+            list(self.finders))
+        for finder in reversed(self.finders):
+            if finder in sys.meta_path:
+                sys.meta_path.remove(finder)
         sys.path[:] = self.path
         for name, previous in self.modules.items():
             if previous is None:
@@ -133,6 +155,37 @@ class Restore:
                 linecache.cache[path] = entry  # type: ignore[assignment]
 
 
+@dataclass
+class _After:
+    """The global changes a load had made when its request ended, to put back as they were."""
+
+    path: list[str]
+    modules: dict[str, types.ModuleType | None]
+    attrs: list[tuple[object, str, object]]
+    lines: dict[str, object]
+    finders: list[_ProjectFinder]
+
+    def redo(self, restore: Restore, request: ScriptRequest) -> None:
+        sys.path[:0] = [p for p in self.path if p not in sys.path]
+        for name, module in self.modules.items():
+            if module is not None:
+                restore.module(name, module)
+            elif name in sys.modules:
+                restore.modules.setdefault(name, sys.modules.pop(name))
+        for owner, name, value in self.attrs:
+            if value is _MISSING:
+                restore.attrs.append((owner, name, getattr(owner, name, _MISSING)))
+                if hasattr(owner, name):
+                    delattr(owner, name)
+            else:
+                restore.attr(owner, name, value)
+        for path, entry in self.lines.items():
+            restore.line_entry(path, entry)
+        for finder in reversed(self.finders):
+            finder.texts = _texts(request)  # a file first imported now comes from this request
+            restore.finder(finder)
+
+
 _MISSING = object()
 
 
@@ -149,6 +202,61 @@ def loading(request: ScriptRequest) -> Iterator[tuple[Loaded, Restore]]:
         yield _load(request, _counter, restore), restore
     finally:
         restore.undo()
+
+
+@contextmanager
+def resumed(restore: Restore, request: ScriptRequest) -> Iterator[Restore]:
+    """Put back what the load `restore` undid, for `request` (which loads the same sources:
+    see `Executed.same`); undo it again when the block ends. Nothing is executed."""
+    assert restore.after is not None, "the load is still in place"
+    again = Restore()
+    try:
+        restore.after.redo(again, request)
+        yield again
+    finally:
+        again.undo()
+
+
+@dataclass(frozen=True)
+class Executed:
+    """The texts a load executed: the model's, its project modules', a --probe file's."""
+
+    request: ScriptRequest
+    texts: dict[str, str]  # path → text, the model included
+    read: dict[str, str]  # files read from disk whatever the request carries (a --probe file)
+
+    @staticmethod
+    def of(loaded: Loaded, request: ScriptRequest) -> Executed:
+        return Executed(request, dict(loaded.texts), dict(loaded.read))
+
+    def same(self, now: ScriptRequest) -> bool:
+        """Would loading `now` execute exactly these texts?
+
+        The same model text and options, and every other file that ran has the same text in
+        `now` (or, for a file `now` does not carry, on disk) as it had then.
+        """
+        def options(r: ScriptRequest) -> tuple[object, ...]:
+            return os.path.abspath(r.model_path), r.source, r.probe, r.no_probe, r.project_root
+
+        if options(self.request) != options(now):
+            return False
+        model, texts = os.path.abspath(now.model_path), _texts(now)
+        for path, text in self.texts.items():
+            if path != model and (texts[path] if path in texts else _read_or_none(path)) != text:
+                return False
+        return all(_read_or_none(path) == text for path, text in self.read.items())
+
+
+def _texts(request: ScriptRequest) -> dict[str, str]:
+    return {os.path.abspath(p): t for p, t in request.sources}
+
+
+def _read_or_none(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def import_name(path: str) -> tuple[str, str]:
@@ -178,9 +286,8 @@ def _load(request: ScriptRequest, generation: int, restore: Restore) -> Loaded:
     fresh = f"__tsannotate_g{generation}__.{leaf}"
     loaded_renames: dict[str, str] = {fresh: real_name}
     siblings: set[str] = set()
-    finder = _ProjectFinder(request, path, generation, restore, loaded_renames, siblings)
-    sys.meta_path.insert(0, finder)
-    restore.undo_later(lambda: sys.meta_path.remove(finder))
+    texts = {path: request.source}
+    restore.finder(_ProjectFinder(request, path, generation, loaded_renames, siblings, texts))
     with recorder:
         parent = _import_parent(parent_name, path) if parent_name else None
     module = types.ModuleType(fresh)
@@ -196,7 +303,7 @@ def _load(request: ScriptRequest, generation: int, restore: Restore) -> Loaded:
     if parent is not None and _is_parent(parent, home):
         restore.attr(parent, leaf, module)
     restore.source(path, request.source)
-    loaded = Loaded(path, module, real_name, renames=loaded_renames, siblings=siblings)
+    loaded = Loaded(path, module, real_name, renames=loaded_renames, siblings=siblings, texts=texts)
     try:
         with recorder:
             exec(code, module.__dict__)
@@ -291,17 +398,18 @@ class _ProjectFinder(importlib.abc.MetaPathFinder):
     is left to `_load`; everything outside the project is imported normally.
     """
 
-    def __init__(self, request: ScriptRequest, model: str, generation: int, restore: Restore,
-                 renames: dict[str, str], siblings: set[str]) -> None:
+    def __init__(self, request: ScriptRequest, model: str, generation: int,
+                 renames: dict[str, str], siblings: set[str], executed: dict[str, str]) -> None:
         from tsannotate.project import project_root
 
-        self.texts = {os.path.abspath(p): t for p, t in request.sources}
+        self.texts = _texts(request)
         self.root = request.project_root or project_root(model)
         self.model = model
         self.generation = generation
-        self.restore = restore
+        self.restore: Restore | None = None  # set by Restore.finder: who undoes what this imports
         self.renames = renames
         self.siblings = siblings
+        self.executed = executed  # path → text of every project module this finder executed
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         from tsannotate.project import is_project_file
@@ -321,10 +429,12 @@ class _ProjectFinder(importlib.abc.MetaPathFinder):
             except (OSError, UnicodeDecodeError):
                 return None  # let the normal import report it
         fresh = f"__tsannotate_g{self.generation}__.{fullname}"
+        assert self.restore is not None
         loader = _TextLoader(text, origin, fresh, self.restore)
         self.restore.modules.setdefault(fullname, sys.modules.get(fullname))  # undo drops it
         self.renames[fresh] = fullname
         self.siblings.add(origin)
+        self.executed[origin] = text
         return importlib.util.spec_from_file_location(
             fullname, origin, loader=loader, submodule_search_locations=spec.submodule_search_locations)
 

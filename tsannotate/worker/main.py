@@ -76,19 +76,25 @@ def handle(request: object) -> ScriptReport | VerifyReport:
 
 
 def _handle(request: ScriptRequest) -> ScriptReport:
+    from tsannotate.worker import kept
     from tsannotate.worker.jit import script_targets
     from tsannotate.worker.errors import LoadFailed
     from tsannotate.worker.loader import loading
     from tsannotate.worker.targets import Found, find_targets
 
+    kept.begin(request)
     try:
         with loading(request) as (loaded, restore):
             found = Found()
+            marks = None
             if loaded.import_script_error is None:
                 found = find_targets(loaded, request, restore)
+                marks = kept.mark(loaded)
             results = script_targets(loaded, found.targets)
     except LoadFailed as exc:
         return ScriptReport(load_error=exc.error)
+    kept.remember(request, loaded, restore, found, results.eager, results.twins,
+                  bool(results.targets) and all(t.scripted for t in results.targets), marks)
     return ScriptReport(
         targets=tuple(results.targets),
         diagnostics=tuple(results.diagnostics),

@@ -35,6 +35,9 @@ class Target:
     name: str  # "Net", "helper"
     obj: Any  # nn.Module, plain function, or something torch.jit.script already made
     inputs: list[tuple[Any, ...]] | None = None  # probe inputs; None: compile only
+    # what torch.jit.script(obj) returns, when already known (the worker's last script pass
+    # scripted this very instance, and copied both before anything called them): see kept.py
+    twin: Any = None
 
 
 @dataclass
@@ -110,6 +113,7 @@ def _load_probe_file(path: str, loaded: Loaded, restore: Restore) -> types.Modul
             source = f.read()
     except OSError as exc:
         raise _ProbeProblem(f"cannot read the probe file {path}: {exc.strerror or exc}") from None
+    loaded.read[path] = source
     try:
         code = compile_source(source, path, "probe")
     except LoadFailed as exc:

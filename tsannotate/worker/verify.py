@@ -34,10 +34,10 @@ from tsannotate.records import (
     VerifyReport,
     VerifyRequest,
 )
-from tsannotate.worker import hazards, tracing
+from tsannotate.worker import hazards, kept, tracing
 from tsannotate.worker.compare import fresh_args, mismatch, snapshot
 from tsannotate.worker.errors import LoadFailed, describe
-from tsannotate.worker.loader import Loaded, loading
+from tsannotate.worker.loader import Loaded, loading, resumed
 from tsannotate.worker.python_calls import python_calls
 from tsannotate.worker.targets import Target, find_targets
 from tsannotate.worker.variants import derive
@@ -86,18 +86,32 @@ def _verify(request: VerifyRequest) -> VerifyReport:
     try:
         if request.original is not None and (request.original != request.source or request.sources):
             baseline = _baseline(replace(request, source=request.original, sources=()))  # siblings: on disk
-        with _targets(request, out) as (loaded, targets):
+        with _targets(request, out, reuse=True) as (loaded, targets):
             for target in targets:
                 _Verifier(loaded, target, request, out, baseline.get(target.name)).run()
     except LoadFailed as exc:
         return VerifyReport(load_error=exc.error, notes=tuple(out.notes))
+    finally:
+        kept.verified()
     return VerifyReport(tuple(out.checks), tuple(dict.fromkeys(out.calls)),
                         tuple(out.hazards), notes=tuple(dict.fromkeys(out.notes)))
 
 
+def _script_request(request: VerifyRequest) -> ScriptRequest:
+    return ScriptRequest(request.model_path, request.source, request.probe, sources=request.sources)
+
+
 @contextmanager
-def _targets(request: VerifyRequest, out: _Out) -> Iterator[tuple[Loaded, list[Target]]]:
-    script_request = ScriptRequest(request.model_path, request.source, request.probe, sources=request.sources)
+def _targets(request: VerifyRequest, out: _Out, reuse: bool) -> Iterator[tuple[Loaded, list[Target]]]:
+    """The request's targets: the worker's last script pass's, kept for this (see kept.py),
+    when it loaded exactly this request's sources; else from a fresh load and probe call."""
+    script_request = _script_request(request)
+    session = kept.take(script_request) if reuse else None
+    if session is not None:
+        with resumed(session.restore, script_request):
+            _target_notes(out, session.notes, session.targets)
+            yield session.loaded, session.targets
+        return
     with loading(script_request) as (loaded, restore):
         failed = loaded.import_script_error
         if failed is not None:
@@ -106,18 +120,26 @@ def _targets(request: VerifyRequest, out: _Out) -> Iterator[tuple[Loaded, list[T
             yield loaded, []
             return
         found = find_targets(loaded, script_request, restore)
-        out.notes.extend(n for n in found.notes if not n.startswith("no probe:"))
-        if not any(t.inputs for t in found.targets):
-            out.notes.append("no probe inputs, so no outputs were compared: a probe() returning "
-                             "(model, [inputs]) is what verify runs eagerly and scripted")
+        _target_notes(out, found.notes, found.targets)
         yield loaded, found.targets
 
 
+def _target_notes(out: _Out, notes: list[str], targets: list[Target]) -> None:
+    out.notes.extend(n for n in notes if not n.startswith("no probe:"))
+    if not any(t.inputs for t in targets):
+        out.notes.append("no probe inputs, so no outputs were compared: a probe() returning "
+                         "(model, [inputs]) is what verify runs eagerly and scripted")
+
+
 def _baseline(request: VerifyRequest) -> dict[str, list[Any]]:
-    """Eager outputs of the source before fixes, per target, on the probe inputs."""
+    """Eager outputs of the source before fixes, per target, on the probe inputs (those of the
+    worker's first script pass over that source, when it ran exactly this: see kept.py)."""
+    first_pass = kept.baseline(_script_request(request))
+    if first_pass is not None:
+        return first_pass
     result: dict[str, list[Any]] = {}
     try:
-        with _targets(request, _Out()) as (_, targets):
+        with _targets(request, _Out(), reuse=False) as (_, targets):
             for target in targets:
                 model = _copy(target.obj)
                 outputs: list[Any] = []
@@ -146,10 +168,11 @@ class _Verifier:
 
     def run(self) -> None:
         target = self.target
-        eager = _copy(target.obj)  # before scripting or tracing runs anything
+        # a kept target (kept.py) is an uncalled copy with an uncalled scripted twin: run it as is
+        eager = target.obj if target.twin is not None else _copy(target.obj)  # before anything runs
         to_trace = _copy(target.obj) if self.request.trace and target.inputs else None
         try:
-            scripted = torch.jit.script(target.obj)
+            scripted = target.twin if target.twin is not None else torch.jit.script(target.obj)
         except Exception as exc:
             from tsannotate.worker.jit import _forget_failed_types
 
@@ -249,7 +272,7 @@ class _Verifier:
             return None, None
         buffer = io.BytesIO()
         try:
-            torch.jit.save(scripted, buffer)
+            _save(scripted, buffer, twin=self.target.twin is not None)
         except Exception as exc:
             self.check("saved", "", False, f"torch.jit.save fails: {_first_line(self.loaded, exc)}")
             return None, None
@@ -311,6 +334,24 @@ def _copy(obj: Any) -> Any:
         return copy.deepcopy(obj)
     except Exception:
         return obj
+
+
+def _save(scripted: Any, buffer: io.BytesIO, twin: bool) -> None:
+    """torch.jit.save; a scripted twin's attribute values are held meanwhile.
+
+    A twin (kept.py) is a copy: its tensors have no other owner, whereas the module that
+    `torch.jit.script` returns shares them with the instance it scripted. TorchScript's pickler
+    memoizes only values with another owner, so without these references the saved bytes (and
+    the size the check reports) would differ from a fresh script's by a few memo entries.
+    """
+    held: object = None
+    if twin:
+        try:
+            held = getattr(torch._C, "_jit_debug_module_iterators")(scripted._c)["named_attributes_r"]
+        except Exception:  # a torch without it: only the size could differ
+            pass
+    torch.jit.save(scripted, buffer)
+    del held
 
 
 def _compile_message(loaded: Loaded, exc: BaseException, target: str) -> str:
