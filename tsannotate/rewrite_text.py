@@ -14,6 +14,7 @@ statement an edit did not replace (the same node object) and renders only the ne
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 
 import libcst as cst
@@ -89,11 +90,14 @@ class Source:
 
 
 _SOURCES: OrderedDict[str, Source] = OrderedDict()
+_LOCK = threading.Lock()  # the loop runs some steps on a thread: keep the cache whole if one edits too
 
 
 def source(text: str) -> Source:
-    """The parsed `text` (raises SourceSyntaxError), from the cache when a call parsed or wrote it."""
-    found = _SOURCES.get(text)
+    """The parsed `text` (raises SourceSyntaxError), from the cache when a call parsed or wrote it.
+    A Source may serve two threads at once: its memos only ever get the same value for a key."""
+    with _LOCK:
+        found = _SOURCES.get(text)
     if found is None:
         found = Source(text, parse_module(text))
     remember(found)
@@ -101,12 +105,14 @@ def source(text: str) -> Source:
 
 
 def remember(parsed: Source) -> None:
-    _SOURCES[parsed.text] = parsed
-    _SOURCES.move_to_end(parsed.text)
-    while len(_SOURCES) > _CACHED:
-        _SOURCES.popitem(last=False)
+    with _LOCK:
+        _SOURCES[parsed.text] = parsed
+        _SOURCES.move_to_end(parsed.text)
+        while len(_SOURCES) > _CACHED:
+            _SOURCES.popitem(last=False)
 
 
 def forget() -> None:
     """Empty the cache (tests compare a cached parse with a fresh one)."""
-    _SOURCES.clear()
+    with _LOCK:
+        _SOURCES.clear()
