@@ -19,7 +19,7 @@ TORCH_ALLOWED = {"worker/main.py", "worker/loader.py", "worker/jit.py", "worker/
                  "worker/variants.py", "worker/cpp.py", "worker/tracing.py",
                  "worker/python_calls.py", "testing.py", "pytest_plugin.py"}
 LIBCST_ALLOWED = {"source.py", "source_values.py", "source_flow.py", "rewrite.py", "rewrite_edits.py",
-                  "rewrite_refactors.py"}
+                  "rewrite_refactors.py", "rewrite_imports.py", "rewrite_text.py"}
 
 
 def _imports(path: Path) -> set[str]:
