@@ -27,6 +27,7 @@ from tsannotate.worker.compare import fresh_args, mismatch, snapshot
 from tsannotate.worker.errors import describe
 from tsannotate.worker.loader import Loaded
 from tsannotate.worker.recorder import Recorder
+from tsannotate.worker.rng import seed
 from tsannotate.worker.signatures import function_signatures, method_signatures, schema_signature
 from tsannotate.worker.targets import Target
 
@@ -237,7 +238,7 @@ def _eager_outputs(target: Target, notes: list[str], recorder: Recorder) -> _Eag
     i = 0
     try:
         for i, args in enumerate(target.inputs):
-            torch.manual_seed(0)
+            seed()
             call_args = fresh_args(args)
             with recorder.active():
                 output = model(*call_args)
@@ -260,7 +261,7 @@ def _call_check(loaded: Loaded, target: Target, scripted: Any, eager: _Eager,
     matched = bool(target.inputs)
     for i, (args, expected) in enumerate(zip(target.inputs, eager.outputs)):
         try:
-            torch.manual_seed(0)
+            seed()
             got = scripted(*fresh_args(args))
         except Exception as exc:
             matched = False

@@ -28,6 +28,7 @@ from tsannotate.worker.errors import (
     import_failure,
 )
 from tsannotate.worker.loader import Loaded, Restore, add_path, import_name
+from tsannotate.worker.rng import seed
 
 
 @dataclass
@@ -138,7 +139,7 @@ def _load_probe_file(path: str, loaded: Loaded, restore: Restore) -> types.Modul
 def _call_probe(probe: Callable[[], Any]) -> list[Target]:
     name = getattr(probe, "__name__", "probe")
     try:
-        torch.manual_seed(0)
+        seed()
         result = probe()
     except (Exception, SystemExit) as exc:
         raise _ProbeProblem(f"{name}() raised {describe(exc)}", format_user_traceback(exc)) from None
@@ -219,7 +220,7 @@ def _zero_argument_modules(loaded: Loaded, notes: list[str]) -> list[Target]:
         except ValueError:
             pass  # no signature to inspect: just try it
         try:
-            torch.manual_seed(0)
+            seed()
             instances.append(obj())
         except (Exception, SystemExit) as exc:
             skipped[name] = f"skipped {name}: {name}() raised {describe(exc)}"

@@ -39,6 +39,7 @@ from tsannotate.worker.compare import fresh_args, mismatch, snapshot
 from tsannotate.worker.errors import LoadFailed, describe
 from tsannotate.worker.loader import Loaded, loading, resumed
 from tsannotate.worker.python_calls import python_calls
+from tsannotate.worker.rng import seed
 from tsannotate.worker.targets import Target, find_targets
 from tsannotate.worker.variants import derive
 
@@ -144,7 +145,7 @@ def _baseline(request: VerifyRequest) -> dict[str, list[Any]]:
                 model = _copy(target.obj)
                 outputs: list[Any] = []
                 for args in target.inputs or []:
-                    torch.manual_seed(0)
+                    seed()
                     try:
                         outputs.append(snapshot(model(*fresh_args(args))))
                     except Exception as exc:
@@ -194,7 +195,7 @@ class _Verifier:
         untraceable: list[str] = []  # a trace takes the traced call's arguments, nothing else
         for n, (label, args) in enumerate(probe_cases + derive(target.inputs)):
             derived = n >= len(probe_cases)
-            torch.manual_seed(0)
+            seed()
             try:
                 expected = snapshot(eager(*fresh_args(args)))
             except Exception as exc:
@@ -227,7 +228,7 @@ class _Verifier:
         if self.baseline is None:
             return
         for n, args in enumerate(self.target.inputs or []):
-            torch.manual_seed(0)
+            seed()
             try:
                 now = snapshot(eager(*fresh_args(args)))
             except Exception as exc:
@@ -236,7 +237,7 @@ class _Verifier:
                 self.compare_baseline(f"probe input {n}", self.baseline[n], now)
 
     def compare(self, stage: str, label: str, expected: Any, call: Any) -> None:
-        torch.manual_seed(0)
+        seed()
         try:
             got = call()
         except Exception as exc:
