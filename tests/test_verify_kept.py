@@ -243,6 +243,20 @@ def test_a_forward_that_changes_a_module_global_loads_afresh(tmp_path: Path, use
     assert same(again) == same(alone)
 
 
+def test_what_the_probe_switched_off_stays_off(tmp_path: Path, used: list[str]) -> None:
+    """A probe that turns autograd off: the worker turns it back on after each request, and a
+    verify that calls the probe runs with it off. So does one that runs the pass's copies."""
+    path = tmp_path / "model.py"
+    fixed = write(path, model("return x * 2 if torch.is_grad_enabled() else x").replace(
+        "torch.manual_seed(0)", "torch.manual_seed(0)\n            torch.set_grad_enabled(False)"))
+    original = fixed.replace("import torch\n", "import torch  # before the fixes\n", 1)
+    alone = verify(path, fixed, original=original)
+    assert alone.ok and alone.compared, alone.failures
+    again = after_passes(path, original, fixed)
+    assert used == ["baseline", "targets"]
+    assert same(again) == same(alone)
+
+
 def test_a_sibling_changed_on_disk_loads_afresh(tmp_path: Path, used: list[str]) -> None:
     (tmp_path / "pyproject.toml").write_text("")
     helper = tmp_path / "helper.py"

@@ -18,7 +18,8 @@ Either is used only if loading the verify's request would execute exactly the sa
 (`loader.Executed.same`), and the module only if its globals (and its classes' attributes)
 still hold what they held once the probe had run: a forward that rebinds a module global or
 fills a module-level list would otherwise start from another state than a fresh import.
-Otherwise verify loads afresh, as it always did. Each is used once; a new ScriptRequest drops
+Otherwise verify loads afresh, as it always did. What else the probe left behind that the
+worker has undone since (grad mode, working directory, Python's random state) is put back. Each is used once; a new ScriptRequest drops
 the previous pass's module before loading, so memory stays at about one model's worth.
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import os
+import random
 import sys
 import types
 from dataclasses import dataclass
@@ -44,13 +46,43 @@ Marks = list[tuple[Any, dict[str, _Mark]]]  # (a namespace, a mark of each of it
 
 
 @dataclass
+class Probed:
+    """The process as the probe left it, which is what a verify that calls the probe runs in.
+
+    The worker restores grad mode and the working directory after each request, and the
+    pass's calls drew from Python's (and numpy's) generators since: those are put back.
+    What the probe changed and nothing restores (a default dtype) is still as it left it.
+    """
+
+    names: Marks  # the modules' and their classes' names
+    grad: bool
+    cwd: str
+    random: tuple[Any, ...]
+    numpy_random: object
+
+    def unchanged(self) -> bool:
+        return all(_same(_marks(ns), then) for ns, then in self.names)
+
+    def put_back(self) -> None:
+        torch.set_grad_enabled(self.grad)
+        try:
+            os.chdir(self.cwd)
+        except OSError:
+            pass
+        random.setstate(self.random)
+        numpy = sys.modules.get("numpy")
+        if self.numpy_random is not None and numpy is not None:
+            numpy.random.set_state(self.numpy_random)
+
+
+@dataclass
 class Session:
     executed: Executed
     loaded: Loaded
     restore: Restore  # undone; `loader.resumed` puts it back
     targets: list[Target]  # each with its uncalled copies: obj and twin
     notes: list[str]  # what find_targets said
-    marks: Marks
+    probed: Probed
 
 
 _session: Session | None = None
@@ -71,18 +103,18 @@ def begin(request: ScriptRequest) -> None:
 
 def remember(request: ScriptRequest, loaded: Loaded, restore: Restore, found: Found,
              eager: dict[str, list[Any]] | None, twins: dict[int, tuple[Any, Any]],
-             scripted: bool, marks: Marks | None) -> None:
+             scripted: bool, probed: Probed | None) -> None:
     """After a ScriptRequest: keep what a verify of the same sources can use."""
     global _session, _first
     executed = Executed.of(loaded, request)
     if _opening and eager is not None:
         _first = (executed, eager)
     targets = found.targets
-    if not (scripted and marks is not None and targets and all(id(t) in twins for t in targets)
+    if not (scripted and probed is not None and targets and all(id(t) in twins for t in targets)
             and all(_copyable(args) for t in targets for args in t.inputs or [])):
         return
     kept = [Target(t.name, twins[id(t)][0], t.inputs, twin=twins[id(t)][1]) for t in targets]
-    _session = Session(executed, loaded, restore, kept, list(found.notes), marks)
+    _session = Session(executed, loaded, restore, kept, list(found.notes), probed)
 
 
 def take(request: ScriptRequest) -> Session | None:
@@ -90,7 +122,7 @@ def take(request: ScriptRequest) -> Session | None:
     and nothing has changed the module's globals since its probe ran; never the same twice."""
     global _session
     session, _session = _session, None
-    if session is None or not session.executed.same(request) or not unchanged(session.marks):
+    if session is None or not session.executed.same(request) or not session.probed.unchanged():
         return None
     return session
 
@@ -111,9 +143,9 @@ def verified() -> None:
 # --------------------------------------------------------------------------- globals
 
 
-def mark(loaded: Loaded) -> Marks:
-    """What each name holds in the modules the load executed and in the classes they define
-    (call while the load is in place: its project modules are found in sys.modules)."""
+def probed(loaded: Loaded) -> Probed:
+    """Right after the probe ran (while the load is in place: its project modules are in
+    sys.modules): what the modules' and their classes' names hold, and the process state."""
     modules = [loaded.module] + [m for name in loaded.renames if name != loaded.fresh_name
                                  for m in [sys.modules.get(name)] if isinstance(m, types.ModuleType)]
     namespaces: list[Any] = []
@@ -121,11 +153,13 @@ def mark(loaded: Loaded) -> Marks:
         namespaces.append(vars(module))
         namespaces += [vars(v) for v in list(vars(module).values())
                        if isinstance(v, type) and v.__module__ == module.__name__]
-    return [(ns, _marks(ns)) for ns in namespaces]
-
-
-def unchanged(marks: Marks) -> bool:
-    return all(_same(_marks(ns), then) for ns, then in marks)
+    numpy = sys.modules.get("numpy")
+    try:
+        numpy_random = numpy.random.get_state() if numpy is not None else None
+    except Exception:
+        numpy_random = None
+    return Probed([(ns, _marks(ns)) for ns in namespaces], torch.is_grad_enabled(), os.getcwd(),
+                  random.getstate(), numpy_random)
 
 
 def _marks(namespace: Any) -> dict[str, _Mark]:

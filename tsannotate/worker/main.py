@@ -86,15 +86,15 @@ def _handle(request: ScriptRequest) -> ScriptReport:
     try:
         with loading(request) as (loaded, restore):
             found = Found()
-            marks = None
+            probed = None
             if loaded.import_script_error is None:
                 found = find_targets(loaded, request, restore)
-                marks = kept.mark(loaded)
+                probed = kept.probed(loaded)
             results = script_targets(loaded, found.targets)
     except LoadFailed as exc:
         return ScriptReport(load_error=exc.error)
     kept.remember(request, loaded, restore, found, results.eager, results.twins,
-                  bool(results.targets) and all(t.scripted for t in results.targets), marks)
+                  bool(results.targets) and all(t.scripted for t in results.targets), probed)
     return ScriptReport(
         targets=tuple(results.targets),
         diagnostics=tuple(results.diagnostics),

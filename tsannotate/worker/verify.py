@@ -110,6 +110,7 @@ def _targets(request: VerifyRequest, out: _Out, reuse: bool) -> Iterator[tuple[L
     session = kept.take(script_request) if reuse else None
     if session is not None:
         with resumed(session.restore, script_request):
+            session.probed.put_back()
             _target_notes(out, session.notes, session.targets)
             yield session.loaded, session.targets
         return
