@@ -257,6 +257,44 @@ def test_what_the_probe_switched_off_stays_off(tmp_path: Path, used: list[str]) 
     assert same(again) == same(alone)
 
 
+def test_targets_that_share_a_module_load_afresh(tmp_path: Path, used: list[str]) -> None:
+    """The second target is the first one's submodule, whose buffer the first one's scripted
+    run advances: a verify that calls the probe starts the second from there, which the
+    copies the pass took before any call cannot do."""
+    path = tmp_path / "model.py"
+    fixed = write(path, """
+        import torch
+        from torch import nn
+
+        class Inner(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("count", torch.zeros(1))
+
+            def forward(self, x):
+                self.count += 1
+                return x + self.count
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = Inner()
+
+            def forward(self, x):
+                return self.inner(x)
+
+        def probe():
+            net = Net()
+            return [(net, [(torch.ones(2, 3),)]), (net.inner, [(torch.ones(2, 3),)])]
+    """)
+    original = fixed.replace("import torch\n", "import torch  # before the fixes\n", 1)
+    alone = verify(path, fixed, original=original)
+    used.clear()
+    again = after_passes(path, original, fixed)
+    assert used == ["baseline"]
+    assert same(again) == same(alone)
+
+
 def test_a_sibling_changed_on_disk_loads_afresh(tmp_path: Path, used: list[str]) -> None:
     (tmp_path / "pyproject.toml").write_text("")
     helper = tmp_path / "helper.py"

@@ -111,7 +111,7 @@ def remember(request: ScriptRequest, loaded: Loaded, restore: Restore, found: Fo
         _first = (executed, eager)
     targets = found.targets
     if not (scripted and probed is not None and targets and all(id(t) in twins for t in targets)
-            and all(_copyable(args) for t in targets for args in t.inputs or [])):
+            and all(_copyable(args) for t in targets for args in t.inputs or []) and _apart(targets)):
         return
     kept = [Target(t.name, twins[id(t)][0], t.inputs, twin=twins[id(t)][1]) for t in targets]
     _session = Session(executed, loaded, restore, kept, list(found.notes), probed)
@@ -192,6 +192,25 @@ def _same(now: dict[str, _Mark], then: dict[str, _Mark]) -> bool:
         if versions_now != versions or len(refs_now) != len(refs) \
                 or any(a is not b for a, b in zip(refs_now, refs)):
             return False
+    return True
+
+
+def _apart(targets: list[Target]) -> bool:
+    """No two targets share a module or a tensor. A verify that calls the probe runs each
+    target's scripted module on the probe's instance's own tensors, so a later target sharing
+    them would start from what that run left; the copies taken in the pass cannot tell."""
+    seen: set[int] = set()
+    for target in targets:
+        if not isinstance(target.obj, torch.nn.Module):
+            continue
+        try:
+            ids = {id(m) for m in target.obj.modules()}
+            ids |= {id(v) for v in target.obj.state_dict(keep_vars=True).values()}
+        except Exception:
+            return False
+        if ids & seen:
+            return False
+        seen |= ids
     return True
 
 
