@@ -507,3 +507,28 @@ def test_replies_may_only_name_record_classes() -> None:
     finally:
         os.close(read)
         os.close(write_fd)
+
+
+@pytest.mark.parametrize("environ, threads", [({}, "1"), ({"OMP_NUM_THREADS": "2"}, "2")])
+def test_the_worker_computes_on_one_thread_unless_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       environ: dict[str, str], threads: str) -> None:
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    seen = tmp_path / "threads.txt"
+    path = write(tmp_path / "model.py", f"""
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            def forward(self, x):
+                return x
+
+        def probe():
+            open({str(seen)!r}, "w").write(str(torch.get_num_threads()))
+            return Net(), [(torch.ones(2),)]
+    """)
+    with Worker(timeout=60) as w:
+        assert w.script(ScriptRequest(str(path), path.read_text())).scripts
+    assert seen.read_text() == threads
