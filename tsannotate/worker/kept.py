@@ -15,12 +15,14 @@ both probes again and scripts every target again. Instead the worker keeps:
   outputs on the probe inputs, which are what verify's baseline of that text computes.
 
 Either is used only if loading the verify's request would execute exactly the same texts
-(`loader.Executed.same`), and the module only if its globals (and its classes' attributes)
-still hold what they held once the probe had run: a forward that rebinds a module global or
-fills a module-level list would otherwise start from another state than a fresh import.
-Otherwise verify loads afresh, as it always did. What else the probe left behind that the
-worker has undone since (grad mode, working directory, Python's random state) is put back. Each is used once; a new ScriptRequest drops
-the previous pass's module before loading, so memory stays at about one model's worth.
+(`loader.Executed.same`); the module only if its globals (and its classes' attributes) still
+hold what they held once the probe had run (a forward that rebinds a module global or fills a
+module-level list would otherwise start from another state than a fresh import) and no two
+targets share a module or tensor (verifying from scratch chains their state). Otherwise
+verify loads afresh, as it always did. What else the probe left behind that the worker has
+undone since (grad mode, working directory, Python's random state) is put back. Each is used
+once; a new ScriptRequest drops the previous pass's module before loading, so memory stays at
+about one model's worth.
 """
 
 from __future__ import annotations

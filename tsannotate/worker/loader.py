@@ -8,6 +8,10 @@ it under its real import name (`mypkg.model`) so a probe doing `from mypkg.model
 Net` sees the edited text. The source comes from the request; it is compiled with the
 real path as filename and placed in `linecache`, where `inspect.getsource` (which
 TorchScript uses) finds it, so compiler errors cite the user's path and lines.
+
+All of that is undone when the request ends. A later request for exactly the texts a load
+executed (`Executed.same`) may put the same module back (`resumed`) instead of executing it
+again: the classes are then the very objects TorchScript compiled, so nothing is stale.
 """
 
 from __future__ import annotations
