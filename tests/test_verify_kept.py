@@ -150,6 +150,22 @@ MODELS = {
         def probe():
             return Net(), [(torch.ones(2, 3),)]
     """,
+    "scripted by the probe": """
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.steps = 0
+
+            def forward(self, x):
+                self.steps += 1
+                return x * self.steps
+
+        def probe():
+            return torch.jit.script(Net()), [(torch.ones(2, 3),), (torch.ones(2, 3),)]
+    """,
     "function": """
         import torch
 
