@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 
 from tsannotate.records import Location
 
 
+@functools.lru_cache(maxsize=8)
 def to_original(original: str, edited: str) -> Callable[[int], int]:
     """Map a 1-based line of `edited` to the line it came from in `original`
-    (an inserted line maps to the original line it was inserted before)."""
+    (an inserted line maps to the original line it was inserted before).
+
+    Remembered for the last few pairs: every fix of a pass, and every line of the summary, asks
+    about the same two texts, and the diff takes ~0.08 s on 1500 lines. The mapping is pure."""
     if original == edited:
         return lambda line: line
     before, after = original.splitlines(), edited.splitlines()
