@@ -178,3 +178,23 @@ def test_the_early_parse_check_is_ast_parse() -> None:
     from tsannotate import entry
 
     assert entry._ONLY_AST == ast.PyCF_ONLY_AST
+
+
+def test_the_early_start_knows_every_option_of_the_worker_commands() -> None:
+    """entry.py parses the command line before typer is imported, from its own lists of options:
+    an option the CLI gains and the lists miss would quietly lose the early start."""
+    import typer.main
+
+    from tsannotate.cli import app
+    from tsannotate.entry import _FLAGS, _VALUED, _WORKER_COMMANDS
+
+    group = typer.main.get_command(app)
+    left_to_typer = {"--help", "--template"}  # on purpose: they start no worker
+    for name in sorted(_WORKER_COMMANDS):
+        command = group.commands[name]  # type: ignore[attr-defined]
+        for param in command.params:
+            for opt in (*param.opts, *param.secondary_opts):
+                if not opt.startswith("-") or opt in left_to_typer:
+                    continue
+                known = _FLAGS if param.is_flag else _VALUED
+                assert opt in known, f"{name} {opt} is missing from entry.py's {'_FLAGS' if param.is_flag else '_VALUED'}"
