@@ -254,19 +254,10 @@ def _eager_outputs(target: Target, notes: list[str], recorder: Recorder) -> _Eag
 
 def _call_check(loaded: Loaded, target: Target, scripted: Any, eager: _Eager,
                 results: Results) -> bool:
-    _load_state(target.obj, eager.state)
-    # Without the graph executor's optimisations: the profiling executor re-optimises each
-    # graph on its first calls, which cost 0.13 s per pass on the 1500-line bench model (0.20 s
-    # -> 0.05 s) and decides nothing here (does it run, does it equal eager). The verify gate
-    # and `tsannotate verify` call the scripted and the saved model as a deployment does.
-    with torch.jit.optimized_execution(False):  # type: ignore[attr-defined]  # public, not re-exported in the stubs
-        return _compare_calls(loaded, target, scripted, eager, results)
-
-
-def _compare_calls(loaded: Loaded, target: Target, scripted: Any, eager: _Eager, results: Results) -> bool:
     from tsannotate.jit_messages import parse_call_error
 
     assert target.inputs is not None
+    _load_state(target.obj, eager.state)
     matched = bool(target.inputs)
     for i, (args, expected) in enumerate(zip(target.inputs, eager.outputs)):
         try:
