@@ -119,6 +119,36 @@ def test_unannotated_none_default_compiles_as_tensor_with_default(worker: Worker
     assert sig.returns == "Tuple[Tensor, List[int]]"
 
 
+def test_the_call_check_calls_as_a_deployment_does(worker: Worker, tmp_path: Path) -> None:
+    """A `w=None` compiled as a Tensor reaches `weigh` as an undefined tensor: the optimising
+    graph executor (torch's default, a deployment's) takes it for not None and raises, the
+    plain interpreter for None. The pass's call check must see the failure (realcode's
+    EmbeddingBag: a check run without optimisations scripted it with no fix)."""
+    path = write(tmp_path / "undefined_default.py", """
+        from typing import Optional
+        import torch
+
+
+        def weigh(x, w: Optional[torch.Tensor] = None):
+            if w is not None and w.size() != x.size():
+                raise ValueError("w must have the shape of x")
+            return x if w is None else x * w
+
+
+        class Weighted(torch.nn.Module):
+            def forward(self, x, w=None):
+                return weigh(x, w)
+
+
+        def probe():
+            return Weighted(), [(torch.ones(2),), (torch.ones(2), torch.full((2,), 2.0))]
+    """)
+    report = script(worker, path)
+    assert [(t.name, t.scripted, t.called) for t in report.targets] == [("Weighted", True, False)]
+    assert not report.scripts
+    assert any("w must have the shape of x" in d.message for d in report.diagnostics)
+
+
 BROKEN = """
 import torch
 from torch import nn
