@@ -46,6 +46,25 @@ def test_sigkill_while_writing_leaves_old_or_new(tmp_path: Path) -> None:
     assert all(name.startswith(".model.py.") and name.endswith(".tsannotate") for name in leftovers)
 
 
+
+def test_a_write_removes_what_a_killed_write_left_and_spares_a_running_one(tmp_path: Path) -> None:
+    from tsannotate.files import read_source, write_atomic
+
+    path = tmp_path / "model.py"
+    path.write_text(OLD)
+    orphan = tmp_path / ".model.py.abc123.tsannotate"  # a SIGKILLed write's, an hour ago
+    orphan.write_text(NEW[:10])
+    os.utime(orphan, (time.time() - 3600, time.time() - 3600))
+    running = tmp_path / ".model.py.def456.tsannotate"  # another run's, mid-write
+    running.write_text(NEW[:10])
+    other = tmp_path / ".other.py.abc123.tsannotate"  # another file's: not this write's business
+    other.write_text(NEW[:10])
+    os.utime(other, (time.time() - 3600, time.time() - 3600))
+    write_atomic(read_source(path), NEW)
+    assert path.read_text() == NEW
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".model.py.def456.tsannotate",
+                                                          ".other.py.abc123.tsannotate", "model.py"]
+
 # ------------------------------------------------------------------ bad input through the command line
 # README: every command exits 2 on bad input, with a one-line `error:` message saying what to
 # do, and leaves the file byte-identical. (Syntax error, import error, not UTF-8, no target,

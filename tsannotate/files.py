@@ -89,3 +89,22 @@ def write_atomic(original: SourceFile, new_text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+    _sweep_orphans(path)
+
+
+_ORPHAN_AGE = 60.0  # seconds: a write takes milliseconds, so an older temp file's writer is gone
+
+
+def _sweep_orphans(path: Path) -> None:
+    """Remove the temp files a killed earlier write of `path` left beside it (SIGKILL, power
+    loss): `.NAME.<random>.tsannotate`, older than a minute, so a concurrent run's is spared."""
+    import glob
+    import time
+
+    now = time.time()
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tsannotate"):
+        try:
+            if now - stale.lstat().st_mtime > _ORPHAN_AGE and stale.is_file() and not stale.is_symlink():
+                stale.unlink()
+        except OSError:  # gone already, or not ours to remove: leave it
+            pass
