@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -239,3 +240,27 @@ def test_worker_killed_by_a_signal_mid_pass(tmp_path: Path, call: int) -> None:
     line = _error_line(result.stderr)
     assert "killed by SIGKILL" in line, line
     assert path.read_bytes() == before
+
+
+def test_sigterm_stops_the_run_cleanly(tmp_path: Path) -> None:
+    """`kill` (a CI timeout, systemd) mid-run: exit 143, the model untouched, no worker left
+    running, no worker log or temp file left behind."""
+    model = tmp_path / "model.py"
+    shutil.copyfile(Path(__file__).resolve().parent.parent / "examples" / "broken_transformer.py", model)
+    before = model.read_bytes()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    child = subprocess.Popen([sys.executable, "-m", "tsannotate", "fix", str(model), "--apply"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 30
+    while not list(scratch.glob("tsannotate-worker-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)  # the worker (and its log) exists: the run is under way
+    time.sleep(0.3)
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 143, err
+    assert "Traceback" not in err
+    assert model.read_bytes() == before
+    assert list(scratch.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tsannotate")] == []

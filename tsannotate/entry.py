@@ -41,6 +41,9 @@ def main() -> None:
     if args == ["--help"] and _columns() >= 80:
         sys.stdout.write(HELP)
         return
+    import signal  # here, not above: --help and --version stay as fast as `python -c pass`
+
+    signal.signal(signal.SIGTERM, _terminated)
     if _needs_worker(args):
         from tsannotate.spawn import start_early
 
@@ -98,6 +101,14 @@ def _readable_model(name: str) -> bool:
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return False
     return True
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    """SIGTERM (`kill`, a CI runner's timeout, systemd) unwinds like an exception: the worker is
+    stopped and its log removed, a half-written temp file is deleted, the model file is left as
+    it was (or wholly replaced, if the write had already happened). Exit 128 + 15, as the
+    shell reports a process killed by the signal."""
+    raise SystemExit(128 + signum)
 
 
 def _exit_now(code: object) -> None:
