@@ -158,6 +158,53 @@ def test_annotation_the_probe_does_not_explain_gets_advice_to_convert_at_the_cal
         assert fix.location == d.location
 
 
+POWERS = dedent('''\
+    import torch
+    from torch import nn
+
+
+    def centers(size, stride):
+        return (torch.arange(size).float() + 0.5) * stride
+
+
+    class Head(nn.Module):
+        def decode(self, x, stride, level):
+            return x * stride + centers(x.shape[-1], stride) + level
+
+        def forward(self, xs):
+            out = []
+            for i, x in enumerate(xs):
+                out.append(self.decode(x, 2 ** i, i + 1))
+            return out
+''')
+
+
+def probe_saw_ints(*where: tuple[str, str]) -> tuple[Observation, ...]:
+    return tuple(Observation(q, name, Role.ARG, "int", count=3) for q, name in where)
+
+
+def test_an_int_the_code_computes_as_a_power_is_a_float_in_the_same_pass() -> None:
+    """Before the compiler says so (it stops at an earlier error; the next pass would name it):
+    the probe saw ints, TorchScript computes `2 ** i` as a float; the float follows `stride`
+    into the helper it is passed on to; `i + 1` stays an int."""
+    observations = probe_saw_ints(("Head.decode", "stride"), ("Head.decode", "level"), ("centers", "stride"))
+    fixes = {(f.edit.function, f.edit.param): f for f in rules.plan(  # type: ignore[union-attr]
+        Evidence(index_source("/p/model.py", POWERS), (), observations=observations))}
+    assert {k: f.edit.annotation.text for k, f in fixes.items()} == {  # type: ignore[union-attr]
+        ("Head.decode", "stride"): "float", ("Head.decode", "level"): "int", ("centers", "stride"): "float"}
+    assert "Head.forward passes `2 ** i` (line 16)" in fixes[("Head.decode", "stride")].reason
+    assert "Head.decode passes it its `stride`" in fixes[("centers", "stride")].reason
+    assert all(f.evidence is Source.PROBE for f in fixes.values())
+
+
+def test_without_a_power_the_probes_int_stands() -> None:
+    text = POWERS.replace("2 ** i", "2 * i")
+    observations = probe_saw_ints(("Head.decode", "stride"), ("centers", "stride"))
+    found = {(f.edit.function, f.edit.param): f.edit.annotation.text  # type: ignore[union-attr]
+             for f in rules.plan(Evidence(index_source("/p/model.py", text), (), observations=observations))}
+    assert found == {("Head.decode", "stride"): "int", ("centers", "stride"): "int"}
+
+
 # --------------------------------------------------------------------------- F3: returns of different types
 
 

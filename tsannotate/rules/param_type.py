@@ -10,6 +10,7 @@ Fix safety: safe — annotations do not change eager behaviour.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from tsannotate import tstypes
@@ -144,17 +145,87 @@ def _converted(expected: str, value: str) -> str:
 
 
 def _from_probe(evidence: Evidence) -> Iterator[Fix]:
-    """Every unannotated parameter the probe saw holding non-Tensor values."""
+    """Every unannotated parameter the probe saw holding non-Tensor values. An int the code
+    computes as `a ** b` on its way in is a float to TorchScript (see `_powers`): it gets float
+    in this pass, where the compiler would ask for it in the next."""
     source = evidence.source
+    powers = _powers(source)
     for func, param, obs, seen in observed_params(evidence):
         base = without_none(seen)
         if base == tstypes.TENSOR or base.is_none:
             continue  # Tensor is TorchScript's assumption; Optional[Tensor] is TS001's
+        why = saw(obs, seen)
+        power = powers.get((func.qualname, param.name)) if base == _INT else None
+        if power is not None:
+            base = _FLOAT
+            why += (f", but {power}: `int ** int` is a float in TorchScript, so a float parameter takes what "
+                    "both pass (eager Python is unchanged)")
         wanted = tstypes.optional(base) if (seen.is_optional or param.default_kind is ValueKind.NONE) else base
         ann = annotation(wanted, source)
         yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
-                  saw(obs, seen), AnnotateParam(func.qualname, param.name, ann),
+                  why, AnnotateParam(func.qualname, param.name, ann),
                   evidence=evidence_of(obs), location=Location(source.path, func.first_line))
+
+
+_INT, _FLOAT = TSType("int"), TSType("float")
+
+
+def _powers(source: SourceIndex) -> dict[tuple[str, str], str]:
+    """The parameters of this file's functions that a call passes `a ** b` (`self.decode(f, 2 ** i)`),
+    or that a caller passes such a parameter on to unchanged (`decode` handing `stride` to
+    `cell_centers`): (function, parameter) → where the power is computed, said for a reason."""
+    found: dict[tuple[str, str], str] = {}
+    work: list[tuple[FunctionFacts, str]] = []
+    for call in source.calls:
+        caller = source.function(call.function)
+        callee = _callee(source, caller, call.callee) if caller is not None else None
+        if callee is None:
+            continue
+        for pname, value in _arguments(callee, call.args, call.keywords):
+            if _is_power(value) and (callee.qualname, pname) not in found and _unannotated(callee, pname):
+                found[(callee.qualname, pname)] = f"{call.function} passes `{value.strip()}` (line {call.line})"
+                work.append((callee, pname))
+    while work:  # passed on unchanged: `cell_centers(size, stride)` inside `decode`
+        func, name = work.pop()
+        for call in (c for c in source.calls if c.function == func.qualname):
+            callee = _callee(source, func, call.callee)
+            if callee is None:
+                continue
+            for pname, value in _arguments(callee, call.args, call.keywords):
+                if value.strip() == name and (callee.qualname, pname) not in found and _unannotated(callee, pname):
+                    found[(callee.qualname, pname)] = (f"{func.qualname} passes it its `{name}`, and "
+                                                       f"{found[(func.qualname, name)]}")
+                    work.append((callee, pname))
+    return found
+
+
+def _unannotated(func: FunctionFacts, name: str) -> bool:
+    """Ours to type: an annotation the user wrote (`stride: int`) decides what is passed on."""
+    param = func.param(name)
+    return param is not None and param.annotation is None
+
+
+def _arguments(callee: FunctionFacts, args: tuple[str, ...], keywords: tuple[tuple[str, str], ...]
+               ) -> Iterator[tuple[str, str]]:
+    """(parameter name, argument text) for a call's arguments, as `callee` binds them."""
+    offset = 1 if callee.class_name and callee.params and callee.params[0].name == "self" else 0
+    positional = [p for p in callee.params[offset:] if not p.star and not p.keyword_only]
+    for i, value in enumerate(args):
+        if i < len(positional):
+            yield positional[i].name, value
+    for key, value in keywords:
+        param = callee.param(key)
+        if param is not None and not param.star:
+            yield key, value
+
+
+def _is_power(text: str) -> bool:
+    """`2 ** i`, `(base ** level)`: a power at the top of the argument's expression."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
