@@ -51,7 +51,7 @@ def _passed_on(source: SourceIndex, func: FunctionFacts, name: str) -> list[tupl
     """The parameters of this file's functions that `func` passes its `name` to, as it is."""
     out = []
     for call in (c for c in source.calls if c.function == func.qualname):
-        callee = _callee(source, func, call.callee)
+        callee = callee_of(source, func, call.callee)
         if callee is None:
             continue
         method = callee.class_name is not None and "staticmethod" not in callee.decorators
@@ -66,7 +66,7 @@ def _passed_on(source: SourceIndex, func: FunctionFacts, name: str) -> list[tupl
     return out
 
 
-def _callee(source: SourceIndex, func: FunctionFacts, callee: str) -> FunctionFacts | None:
+def callee_of(source: SourceIndex, func: FunctionFacts, callee: str) -> FunctionFacts | None:
     """`helper` → helper; `self.method` → the class's method (or a base's); `self.encoder` → the
     `forward` of the one class of this file `__init__` assigns it (`TransformerEncoder(...)`)."""
     if "." not in callee:

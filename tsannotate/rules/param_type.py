@@ -28,6 +28,7 @@ from tsannotate.records import (
     SourceIndex,
     ValueKind,
 )
+from tsannotate.rules._bool_params import callee_of
 from tsannotate.rules._common import (
     observed_params,
     observed_type,
@@ -99,14 +100,10 @@ def _passed_on(evidence: Evidence, func: FunctionFacts, name: str, found: TSType
     in the next one)."""
     source = evidence.source
     for call in (c for c in source.calls if c.function == func.qualname):
-        callee = _callee(source, func, call.callee)
+        callee = callee_of(source, func, call.callee)
         if callee is None:
             continue
-        offset = 1 if callee.class_name and callee.params and callee.params[0].name == "self" else 0
-        named = [callee.params[i + offset].name for i, a in enumerate(call.args)
-                 if a.strip() == name and i + offset < len(callee.params)]
-        named += [k for k, v in call.keywords if v.strip() == name]
-        for pname in named:
+        for pname in (p for p, value in _arguments(callee, call.args, call.keywords) if value.strip() == name):
             param = callee.param(pname)
             obs = evidence.observed(callee.qualname, pname, Role.ARG)
             seen = observed_type(obs)
@@ -120,14 +117,6 @@ def _passed_on(evidence: Evidence, func: FunctionFacts, name: str, found: TSType
                       f"which a {found} parameter takes too", AnnotateParam(callee.qualname, pname, ann),
                       evidence=Source.COMPILER, location=Location(source.path, call.line))
             yield from _passed_on(evidence, callee, pname, found, done)
-
-
-def _callee(source: SourceIndex, caller: FunctionFacts, text: str) -> FunctionFacts | None:
-    """The function of this file a call's text names: `helper`, or `self.method` of the caller's class."""
-    if text.startswith("self.") and caller.class_name:
-        return source.function(f"{caller.class_name}.{text[5:]}")
-    found = source.function(text)
-    return found if found is not None and found.class_name is None else None
 
 
 def _takes(wanted: TSType, seen: TSType) -> bool:
@@ -178,7 +167,7 @@ def _powers(source: SourceIndex) -> dict[tuple[str, str], str]:
     work: list[tuple[FunctionFacts, str]] = []
     for call in source.calls:
         caller = source.function(call.function)
-        callee = _callee(source, caller, call.callee) if caller is not None else None
+        callee = callee_of(source, caller, call.callee) if caller is not None else None
         if callee is None:
             continue
         for pname, value in _arguments(callee, call.args, call.keywords):
@@ -188,7 +177,7 @@ def _powers(source: SourceIndex) -> dict[tuple[str, str], str]:
     while work:  # passed on unchanged: `cell_centers(size, stride)` inside `decode`
         func, name = work.pop()
         for call in (c for c in source.calls if c.function == func.qualname):
-            callee = _callee(source, func, call.callee)
+            callee = callee_of(source, func, call.callee)
             if callee is None:
                 continue
             for pname, value in _arguments(callee, call.args, call.keywords):
