@@ -172,6 +172,24 @@ def test_save_load_round_trip_runs_the_loaded_model(worker: Worker, tmp_path: Pa
     assert {c.input for c in loaded} == {c.input for c in report.checks if c.stage == "scripted"}
 
 
+def test_a_name_torchscript_cannot_load_back_is_named_with_what_to_do(worker: Worker, tmp_path: Path) -> None:
+    """torch.jit.save writes a class name that is not ASCII; torch.jit.load cannot decode it."""
+    report = verify(worker, tmp_path, """
+        import torch
+        from torch import nn
+
+        class Ünïcode(nn.Module):
+            def forward(self, x):
+                return x * 2
+
+        def probe():
+            return Ünïcode(), [(torch.ones(2),)]
+    """)
+    failure = first_failure(report)
+    assert failure.stage == "loaded" and failure.message.startswith("torch.jit.load fails:")
+    assert "cannot load them: rename `Ünïcode` to ASCII letters" in failure.message
+
+
 def test_python_dependence_is_listed_and_blocks_saving(worker: Worker, tmp_path: Path) -> None:
     report = verify(worker, tmp_path, """
         import torch

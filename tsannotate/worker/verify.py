@@ -282,7 +282,8 @@ class _Verifier:
         try:
             loaded = torch.jit.load(io.BytesIO(data))  # type: ignore[no-untyped-call]
         except Exception as exc:
-            self.check("loaded", "", False, f"torch.jit.load fails: {_first_line(self.loaded, exc)}")
+            self.check("loaded", "", False, f"torch.jit.load fails: {_first_line(self.loaded, exc)}"
+                       + _not_ascii(scripted, exc))
             return None, None
         self.check("saved", "", True, f"{len(data)} bytes")
         return data, loaded
@@ -370,6 +371,19 @@ def _call_error(loaded: Loaded, exc: BaseException) -> str:
     if re.match(r"\w+(Error|Exception): ", text):
         return text[:300]
     return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+
+
+def _not_ascii(scripted: Any, exc: BaseException) -> str:
+    """What to do when the load fails on names that are not ASCII (`class Ünïcode`): torch.jit.save
+    writes them, torch.jit.load cannot read them back."""
+    if not isinstance(exc, UnicodeDecodeError):
+        return ""
+    modules = list(scripted.modules())
+    names = sorted({n for m in modules for n in (str(getattr(m, "original_name", "")),) if not n.isascii()}
+                   | {n for m in modules for n in m._c._method_names() if not n.isascii()})
+    named = ", ".join(f"`{n}`" for n in names) if names else "an identifier of the model"
+    return (f" — TorchScript saves names that are not ASCII but cannot load them: rename {named} "
+            "to ASCII letters")
 
 
 def _first_line(loaded: Loaded, exc: BaseException) -> str:
