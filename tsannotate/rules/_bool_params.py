@@ -49,20 +49,24 @@ def _plain(annotation: str) -> str:
 
 def _passed_on(source: SourceIndex, func: FunctionFacts, name: str) -> list[tuple[FunctionFacts, ParamFacts, CallSite]]:
     """The parameters of this file's functions that `func` passes its `name` to, as it is."""
-    out = []
+    out: list[tuple[FunctionFacts, ParamFacts, CallSite]] = []
     for call in (c for c in source.calls if c.function == func.qualname):
         callee = callee_of(source, func, call.callee)
-        if callee is None:
-            continue
-        method = callee.class_name is not None and "staticmethod" not in callee.decorators
-        positional = [p for p in callee.params[1 if method else 0:] if not p.star and not p.keyword_only]
-        for i, arg in enumerate(call.args):
-            if arg == name and i < len(positional):
-                out.append((callee, positional[i], call))
-        for keyword, value in call.keywords:
-            param = callee.param(keyword)
-            if value == name and param is not None and not param.star:
-                out.append((callee, param, call))
+        if callee is not None:
+            out.extend((callee, param, call) for param, value in bound(callee, call) if value.strip() == name)
+    return out
+
+
+def bound(callee: FunctionFacts, call: CallSite) -> list[tuple[ParamFacts, str]]:
+    """(parameter, argument text) for each argument of `call`, as `callee` binds it (`self` skipped
+    for a method that is not a staticmethod; `*args`, `**kwargs` and unmatched arguments left out)."""
+    method = callee.class_name is not None and "staticmethod" not in callee.decorators
+    positional = [p for p in callee.params[1 if method else 0:] if not p.star and not p.keyword_only]
+    out = [(positional[i], arg) for i, arg in enumerate(call.args) if i < len(positional)]
+    for keyword, value in call.keywords:
+        param = callee.param(keyword)
+        if param is not None and not param.star:
+            out.append((param, value))
     return out
 
 

@@ -28,7 +28,7 @@ from tsannotate.records import (
     SourceIndex,
     ValueKind,
 )
-from tsannotate.rules._bool_params import callee_of
+from tsannotate.rules._bool_params import bound, callee_of
 from tsannotate.rules._common import (
     observed_params,
     observed_type,
@@ -103,7 +103,7 @@ def _passed_on(evidence: Evidence, func: FunctionFacts, name: str, found: TSType
         callee = callee_of(source, func, call.callee)
         if callee is None:
             continue
-        for pname in (p for p, value in _arguments(callee, call.args, call.keywords) if value.strip() == name):
+        for pname in (p.name for p, value in bound(callee, call) if value.strip() == name):
             param = callee.param(pname)
             obs = evidence.observed(callee.qualname, pname, Role.ARG)
             seen = observed_type(obs)
@@ -170,7 +170,7 @@ def _powers(source: SourceIndex) -> dict[tuple[str, str], str]:
         callee = callee_of(source, caller, call.callee) if caller is not None else None
         if callee is None:
             continue
-        for pname, value in _arguments(callee, call.args, call.keywords):
+        for pname, value in ((p.name, v) for p, v in bound(callee, call)):
             if _is_power(value) and (callee.qualname, pname) not in found and _unannotated(callee, pname):
                 found[(callee.qualname, pname)] = f"{call.function} passes `{value.strip()}` (line {call.line})"
                 work.append((callee, pname))
@@ -180,7 +180,7 @@ def _powers(source: SourceIndex) -> dict[tuple[str, str], str]:
             callee = callee_of(source, func, call.callee)
             if callee is None:
                 continue
-            for pname, value in _arguments(callee, call.args, call.keywords):
+            for pname, value in ((p.name, v) for p, v in bound(callee, call)):
                 if value.strip() == name and (callee.qualname, pname) not in found and _unannotated(callee, pname):
                     found[(callee.qualname, pname)] = (f"{func.qualname} passes it its `{name}`, and "
                                                        f"{found[(func.qualname, name)]}")
@@ -192,20 +192,6 @@ def _unannotated(func: FunctionFacts, name: str) -> bool:
     """Ours to type: an annotation the user wrote (`stride: int`) decides what is passed on."""
     param = func.param(name)
     return param is not None and param.annotation is None
-
-
-def _arguments(callee: FunctionFacts, args: tuple[str, ...], keywords: tuple[tuple[str, str], ...]
-               ) -> Iterator[tuple[str, str]]:
-    """(parameter name, argument text) for a call's arguments, as `callee` binds them."""
-    offset = 1 if callee.class_name and callee.params and callee.params[0].name == "self" else 0
-    positional = [p for p in callee.params[offset:] if not p.star and not p.keyword_only]
-    for i, value in enumerate(args):
-        if i < len(positional):
-            yield positional[i].name, value
-    for key, value in keywords:
-        param = callee.param(key)
-        if param is not None and not param.star:
-            yield key, value
 
 
 def _is_power(text: str) -> bool:
