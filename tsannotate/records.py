@@ -371,6 +371,19 @@ class TruthUse:
 
 
 @dataclass(frozen=True)
+class Narrowing:
+    """Lines of a function on which its parameter `name` may not hold what the function was passed:
+    a None test that TorchScript refines an Optional by (`if mask is not None:`, `a if mask is None
+    else b`, `assert mask is not None`, an `if mask is None: return` before) covers them, or the
+    function rebinds the name (then: the whole function). An over-approximation."""
+
+    function: str
+    name: str
+    first_line: int
+    last_line: int
+
+
+@dataclass(frozen=True)
 class AttributeRead:
     """`self.name` read (not assigned) inside a method: the class constants and None-able
     submodules the method's code reaches."""
@@ -392,6 +405,12 @@ class SourceIndex:
     calls: tuple[CallSite, ...] = ()
     reads: tuple[AttributeRead, ...] = ()
     truth_uses: tuple[TruthUse, ...] = ()
+    narrowings: tuple[Narrowing, ...] = ()
+
+    def narrowed(self, function: str, name: str, line: int) -> bool:
+        """May parameter `name` of `function` hold something else than it was passed on `line`?"""
+        return any(n.function == function and n.name == name and n.first_line <= line <= n.last_line
+                   for n in self.narrowings)
 
     def function(self, qualname: str) -> FunctionFacts | None:
         return next((f for f in self.functions if f.qualname == qualname), None)

@@ -25,6 +25,7 @@ from tsannotate.records import (
     ValueKind,
 )
 from tsannotate.source_ast import gather
+from tsannotate.source_narrowing import narrowings_of_text
 from tsannotate.source_flow import GatherFlowVisitor
 from tsannotate.source_values import (
     SourceSyntaxError,
@@ -67,6 +68,7 @@ def index_with_libcst(path: str, text: str) -> SourceIndex:
         calls=tuple(flow.calls),
         reads=tuple(flow.reads),
         truth_uses=tuple(flow.truth_uses),
+        narrowings=narrowings_of_text(text),
     )
 
 

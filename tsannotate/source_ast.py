@@ -38,6 +38,7 @@ from tsannotate.records import (
     TruthUse,
     ValueKind,
 )
+from tsannotate.source_narrowing import narrowings
 from tsannotate.source_values import ModuleImports
 
 _Def = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -83,6 +84,7 @@ def gather(path: str, text: str) -> SourceIndex | None:
         calls=tuple(reader.calls),
         reads=tuple(reader.reads),
         truth_uses=tuple(reader.truth_uses),
+        narrowings=narrowings(tree),
     )
 
 

@@ -27,6 +27,7 @@ from tsannotate.records import (
     WrapValue,
 )
 from tsannotate.rules import (
+    _optional_passed_on,
     empty_attribute,
     empty_container,
     enumerate_loop,
@@ -75,6 +76,8 @@ def plan(evidence: Evidence) -> tuple[Fix, ...]:
             if first is not fix and _disagree(first, fix):
                 chosen[slot] = replace(first, reason=f"{first.reason} (the compiler and the probe "
                                                      f"disagree: {fix.reason})")
+    for slot, fix in list(_optional_passed_on.follow(evidence, chosen)):
+        chosen[slot] = fix  # a caller's new Optional, handed on to a helper (see the module)
     return tuple(chosen.values())
 
 

@@ -134,6 +134,16 @@ def without_none(t: TSType) -> TSType:
     return t.args[0] if t.is_optional and t.args else t
 
 
+def takes(wanted: TSType, seen: TSType) -> bool:
+    """Every value of type `seen` is a valid `wanted` too (a float takes an int, Optional[T] None)."""
+    if wanted == seen or (wanted == TSType("float") and seen == TSType("int")):
+        return True
+    if wanted.is_optional and wanted.args:
+        return seen.is_none or takes(wanted.args[0], without_none(seen))
+    return wanted.name == seen.name == "Tuple" and len(wanted.args) == len(seen.args) \
+        and all(takes(w, t) for w, t in zip(wanted.args, seen.args))
+
+
 def first_assignments(source: SourceIndex) -> list[LocalAssignment]:
     """Each local's first assignment in its function (source order), unannotated ones only."""
     seen: set[tuple[str, str]] = set()

@@ -39,6 +39,7 @@ from tsannotate.rules._common import (
     saw,
     evidence_of,
     usable,
+    takes,
     without_none,
 )
 from tsannotate.tstypes import TSType
@@ -73,7 +74,7 @@ def _argument_types(evidence: Evidence) -> Iterator[Fix]:
         obs = evidence.observed(func.qualname, param.name, Role.ARG)
         seen, found = observed_type(obs), usable(diag.types[1])
         value = f"`{diag.types[2]}`" if len(diag.types) > 2 else "the value"
-        if obs is not None and seen is not None and found is not None and _takes(found, seen) \
+        if obs is not None and seen is not None and found is not None and takes(found, seen) \
                 and param.annotation == annotation(seen, source).text \
                 and evidence.users_annotation(func.qualname, param.name) is None:  # ours, not the user's
             ann = annotation(found, source)
@@ -108,7 +109,7 @@ def _passed_on(evidence: Evidence, func: FunctionFacts, name: str, found: TSType
             obs = evidence.observed(callee.qualname, pname, Role.ARG)
             seen = observed_type(obs)
             if param is None or obs is None or seen is None or (callee.qualname, pname) in done \
-                    or param.annotation != annotation(seen, source).text or not _takes(found, seen) or found == seen:
+                    or param.annotation != annotation(seen, source).text or not takes(found, seen) or found == seen:
                 continue
             done.add((callee.qualname, pname))
             ann = annotation(found, source)
@@ -117,16 +118,6 @@ def _passed_on(evidence: Evidence, func: FunctionFacts, name: str, found: TSType
                       f"which a {found} parameter takes too", AnnotateParam(callee.qualname, pname, ann),
                       evidence=Source.COMPILER, location=Location(source.path, call.line))
             yield from _passed_on(evidence, callee, pname, found, done)
-
-
-def _takes(wanted: TSType, seen: TSType) -> bool:
-    """Every value of type `seen` is a valid `wanted` too (a float takes an int, Optional[T] None)."""
-    if wanted == seen or (wanted == TSType("float") and seen == TSType("int")):
-        return True
-    if wanted.is_optional and wanted.args:
-        return seen.is_none or _takes(wanted.args[0], without_none(seen))
-    return wanted.name == seen.name == "Tuple" and len(wanted.args) == len(seen.args) \
-        and all(_takes(w, t) for w, t in zip(wanted.args, seen.args))
 
 
 def _converted(expected: str, value: str) -> str:

@@ -1,0 +1,80 @@
+"""TS001, handed on: a parameter this pass makes `Optional[T]` that its function passes, as it is and
+with no None test guarding the call, to an unannotated parameter of a helper in this file.
+
+`forward(self, x, padding=None)` becomes `padding: Optional[Tensor] = None`; `forward` calls
+`self.merge_masks(padding, lengths)` under `if fused:`, which no probe input set, so the probe
+never saw `merge_masks` run. TorchScript now passes an `Optional[Tensor]` into a parameter it
+takes for a plain `Tensor`, and the next pass would fail with "Expected a value of type 'Tensor'
+for argument 'padding' but instead found type 'Optional[Tensor]'". The helper's parameter gets
+`Optional[Tensor]` in this pass, as the compiler would ask in the next one.
+
+Not handed on where TorchScript may already have refined the value (`self.count(mask) if mask
+is not None else None`, after `if mask is None: return x`: see `source_narrowing`) or where
+the function rebinds the name; nor to a parameter the user annotated, or whose probe values
+an `Optional[T]` would not take; a helper's parameter this pass types `T` becomes `Optional[T]`.
+Fix safety: safe — annotations do not change eager behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tsannotate.records import AnnotateParam, Evidence, Fix, FunctionFacts, Location, Role, Source
+from tsannotate.rules._bool_params import bound, callee_of
+from tsannotate.rules._common import annotation, observed_type, takes, usable, without_none
+from tsannotate.tstypes import TSType
+
+CODE = "TS001"
+
+Slot = tuple[str, ...]
+
+
+def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, Fix]]:
+    """The fixes that hand this pass's Optional parameters on: (slot, fix), a slot already
+    chosen only when its fix says `T` where `Optional[T]` is handed on (the fix replaces it)."""
+    source = evidence.source
+    work: list[tuple[FunctionFacts, str, TSType]] = []
+    for fix in chosen.values():
+        edit = fix.edit
+        if isinstance(edit, AnnotateParam) and (func := source.function(edit.function)) is not None:
+            t = usable(edit.annotation.text)
+            if t is not None and t.is_optional and t.args and not without_none(t).is_none:
+                work.append((func, edit.param, t))
+    done = {(func.qualname, name) for func, name, _ in work}
+    while work:
+        func, name, wanted = work.pop(0)
+        for call in (c for c in source.calls if c.function == func.qualname):
+            callee = callee_of(source, func, call.callee)
+            if callee is None or source.narrowed(func.qualname, name, call.line):
+                continue
+            for param, value in bound(callee, call):
+                key = (callee.qualname, param.name)
+                if value.strip() != name or param.annotation is not None or param.star or key in done:
+                    continue
+                slot: Slot = ("param", callee.qualname, param.name)
+                ann = annotation(wanted, source)
+                existing = chosen.get(slot)
+                if existing is not None and not _widens(existing, wanted):
+                    continue  # the same Optional already, or another type: that fix stands
+                seen = observed_type(evidence.observed(callee.qualname, param.name, Role.ARG))
+                if seen is not None and not takes(wanted, seen):
+                    continue  # the probe saw the helper take something else
+                done.add(key)
+                reason = (f"{func.qualname} passes its `{name}`, now {ann.text}, on as it is to `{param.name}`, "
+                          f"with no None test guarding the call; a plain "
+                          f"{without_none(wanted)} parameter cannot take None, so the scripted call would not compile")
+                if existing is not None:
+                    reason += f" ({existing.reason})"
+                yield slot, Fix(CODE, f"annotate parameter `{param.name}` of {callee.qualname} as {ann.text}",
+                                reason, AnnotateParam(callee.qualname, param.name, ann),
+                                evidence=Source.SOURCE, location=Location(source.path, call.line))
+                work.append((callee, param.name, wanted))
+
+
+def _widens(existing: Fix, wanted: TSType) -> bool:
+    """`existing` annotates the parameter `T`, which `Optional[T]` widens."""
+    edit = existing.edit
+    if not isinstance(edit, AnnotateParam):
+        return False
+    t = usable(edit.annotation.text)
+    return t is not None and not t.is_optional and t == without_none(wanted)
