@@ -141,6 +141,39 @@ def test_a_helper_parameter_the_probe_typed_plainly_is_widened_to_the_optional()
     assert found[("pool", "lengths")] == "Optional[float]"
 
 
+ROTARY = dedent('''\
+    import torch
+    from torch import nn
+
+
+    class Rotary(nn.Module):
+        def __init__(self, dim=8):
+            super().__init__()
+            self.max_seq_len_cached = 4
+            self.dim = dim
+
+        def _set_cache(self, seq_len):
+            self.max_seq_len_cached = seq_len
+            return torch.arange(seq_len)
+
+        def forward(self, x, seq_len=None):
+            if seq_len > self.max_seq_len_cached:
+                return self._set_cache(seq_len)
+            return x
+''')
+
+
+def test_a_helper_that_uses_the_value_as_a_t_is_not_widened() -> None:
+    """LLaMA's `_set_cos_sin_cache(seq_len)` stores it in an int attribute: an Optional there would
+    outlive the `assert seq_len is not None` the caller needs (and is advised to write)."""
+    found = plan(ROTARY, seen("Rotary.forward", "seq_len", "Optional[int]"), seen("Rotary._set_cache", "seq_len", "int"))
+    assert found == {("Rotary.forward", "seq_len"): "Optional[int]", ("Rotary._set_cache", "seq_len"): "int"}
+    index = index_source("/p/m.py", ROTARY)
+    assert not index.tests_for_none("Rotary._set_cache", "seq_len") and not index.tests_for_none("Rotary.forward", "seq_len")
+    assert index_source("/p/m.py", MODEL).tests_for_none("Head.merge", "padding")
+    assert not index_source("/p/m.py", MODEL).tests_for_none("Head.outer", "padding")  # hands it on instead
+
+
 def test_no_optional_in_the_pass_nothing_is_handed_on() -> None:
     assert plan(MODEL, seen("Head.forward", "fused", "bool")) == {("Head.forward", "fused"): "bool"}
 

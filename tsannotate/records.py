@@ -381,6 +381,7 @@ class Narrowing:
     name: str
     first_line: int
     last_line: int
+    by: str = "test"  # "none-test" (compared with None), "test" (isinstance, truth, `is`), "rebinding"
 
 
 @dataclass(frozen=True)
@@ -411,6 +412,11 @@ class SourceIndex:
         """May parameter `name` of `function` hold something else than it was passed on `line`?"""
         return any(n.function == function and n.name == name and n.first_line <= line <= n.last_line
                    for n in self.narrowings)
+
+    def tests_for_none(self, function: str, name: str) -> bool:
+        """Does `function` compare its parameter `name` with None (and never rebind it)?"""
+        facts = [n.by for n in self.narrowings if n.function == function and n.name == name]
+        return "none-test" in facts and "rebinding" not in facts
 
     def function(self, qualname: str) -> FunctionFacts | None:
         return next((f for f in self.functions if f.qualname == qualname), None)

@@ -82,17 +82,18 @@ def _of_function(qualname: str, func: ast.FunctionDef | ast.AsyncFunctionDef) ->
     first, last = func.lineno, _end(func)
     rebound = _stored(func) & params
     for name in sorted(rebound):
-        yield Narrowing(qualname, name, first, last)
-    seen: set[tuple[str, int, int]] = set()
+        yield Narrowing(qualname, name, first, last, "rebinding")
+    seen: set[tuple[str, int, int, str]] = set()
     for stmt in _statements(func.body):
-        tested = {n for n in _tested(stmt) if n in params and n not in rebound}
+        tested = {n: by for n, by in _tested(stmt).items() if n in params and n not in rebound}
         if not tested:
             continue
         through = last if isinstance(stmt, ast.Assert) or (_compound(stmt) and _exits(stmt)) else _end(stmt)
         for name in sorted(tested):
-            if (name, stmt.lineno, through) not in seen:
-                seen.add((name, stmt.lineno, through))
-                yield Narrowing(qualname, name, stmt.lineno, through)
+            key = (name, stmt.lineno, through, tested[name])
+            if key not in seen:
+                seen.add(key)
+                yield Narrowing(qualname, name, stmt.lineno, through, tested[name])
 
 
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -120,27 +121,35 @@ def _own_expressions(stmt: ast.stmt) -> Iterator[ast.AST]:
             yield case.guard
 
 
-def _tested(stmt: ast.stmt) -> set[str]:
-    """Names a None test, an `isinstance` or a truth test in `stmt`'s own expressions may refine."""
-    names: set[str] = set()
-    roots = list(_own_expressions(stmt))
+def _tested(stmt: ast.stmt) -> dict[str, str]:
+    """Names a None test, an `isinstance` or a truth test in `stmt`'s own expressions may refine:
+    name → "none-test" when compared with None, else "test"."""
+    names: dict[str, str] = {}
+
+    def add(found: set[str], by: str = "test") -> None:
+        for name in found:
+            if names.get(name) != "none-test":
+                names[name] = by
+
     if isinstance(stmt, (ast.If, ast.While, ast.Assert)):
-        names |= _truth_names(stmt.test)
-    for root in roots:
+        add(_truth_names(stmt.test))
+    for root in _own_expressions(stmt):
         for node in ast.walk(root):
             if isinstance(node, ast.Compare) and _mentions_none(node):
-                names |= {o.id for o in [node.left, *node.comparators] if isinstance(o, ast.Name)}
+                operands = [node.left, *node.comparators]
+                none = any(isinstance(o, ast.Constant) and o.value is None for o in operands)
+                add({o.id for o in operands if isinstance(o, ast.Name)}, "none-test" if none else "test")
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance" \
                     and node.args and isinstance(node.args[0], ast.Name):
-                names.add(node.args[0].id)
+                add({node.args[0].id})
             elif isinstance(node, (ast.IfExp, ast.comprehension)):
                 tests = [node.test] if isinstance(node, ast.IfExp) else node.ifs
                 for test in tests:
-                    names |= _truth_names(test)
+                    add(_truth_names(test))
             elif isinstance(node, ast.BoolOp):
-                names |= {v.id for v in node.values if isinstance(v, ast.Name)}
+                add({v.id for v in node.values if isinstance(v, ast.Name)})
             elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and isinstance(node.operand, ast.Name):
-                names.add(node.operand.id)
+                add({node.operand.id})
     return names
 
 

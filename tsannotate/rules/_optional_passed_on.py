@@ -8,6 +8,8 @@ takes for a plain `Tensor`, and the next pass would fail with "Expected a value 
 for argument 'padding' but instead found type 'Optional[Tensor]'". The helper's parameter gets
 `Optional[Tensor]` in this pass, as the compiler would ask in the next one.
 
+Only to a helper written for None: one that compares the parameter with None, or hands it on to
+one that does (`_handles_none`); a helper that uses it as a T would only move the error inside it.
 Not handed on where TorchScript may already have refined the value (`self.count(mask) if mask
 is not None else None`, after `if mask is None: return x`: see `source_narrowing`) or where
 the function rebinds the name; nor to a parameter the user annotated, or whose probe values
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tsannotate.records import AnnotateParam, Evidence, Fix, FunctionFacts, Location, Role, Source
+from tsannotate.records import AnnotateParam, Evidence, Fix, FunctionFacts, Location, Role, Source, SourceIndex
 from tsannotate.rules._bool_params import bound, callee_of
 from tsannotate.rules._common import annotation, observed_type, takes, usable, without_none
 from tsannotate.tstypes import TSType
@@ -59,6 +61,8 @@ def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, 
                 seen = observed_type(evidence.observed(callee.qualname, param.name, Role.ARG))
                 if seen is not None and not takes(wanted, seen):
                     continue  # the probe saw the helper take something else
+                if not _handles_none(source, callee, param.name, frozenset()):
+                    continue  # it uses the value as a T: the caller's code is what must test for None
                 done.add(key)
                 reason = (f"{func.qualname} passes its `{name}`, now {ann.text}, on as it is to `{param.name}`, "
                           f"with no None test guarding the call; a plain "
@@ -69,6 +73,27 @@ def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, 
                                 reason, AnnotateParam(callee.qualname, param.name, ann),
                                 evidence=Source.SOURCE, location=Location(source.path, call.line))
                 work.append((callee, param.name, wanted))
+
+
+def _handles_none(source: SourceIndex, func: FunctionFacts, name: str, seen: frozenset[tuple[str, str]]) -> bool:
+    """`func` is written for a None in its parameter `name`: it compares it with None (`if padding
+    is None: return extra`), or hands it on, unguarded, to a helper that is. A helper that uses
+    the value as a T (`self.max_len = seq_len`) would only move the compiler's error inside it,
+    where the caller's own `assert seq_len is not None` (the advice it gets) would then leave a
+    wrong `Optional` behind."""
+    if (func.qualname, name) in seen:
+        return False
+    if source.tests_for_none(func.qualname, name):
+        return True
+    seen = seen | {(func.qualname, name)}
+    for call in (c for c in source.calls if c.function == func.qualname):
+        callee = callee_of(source, func, call.callee)
+        if callee is None or source.narrowed(func.qualname, name, call.line):
+            continue
+        if any(value.strip() == name and param.annotation is None and not param.star
+               and _handles_none(source, callee, param.name, seen) for param, value in bound(callee, call)):
+            return True
+    return False
 
 
 def _widens(existing: Fix, wanted: TSType) -> bool:
