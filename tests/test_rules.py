@@ -23,6 +23,7 @@ from tsannotate.records import (
     Location,
     Observation,
     Role,
+    Safety,
 )
 from tsannotate.source import index_source
 
@@ -209,6 +210,17 @@ def test_signature_evidence_for_a_parameter_seen_only_as_none() -> None:
     assert fix.edit == AnnotateParam("helper", "b", fix.edit.annotation)  # type: ignore[union-attr]
     assert ann_text(fix.edit) == "Optional[torch.Tensor]"
     assert "passed `b` only as None" in fix.reason
+
+
+def test_a_none_default_the_probe_passed_an_empty_dict_gets_advice_not_a_tensor() -> None:
+    """fairseq's `incremental_state=None`, given `{}` by the probe: Optional[Tensor] would contradict
+    what ran, and the items' types are unknown: advice, no edit."""
+    sig = CompiledSignature("Net.forward", (CompiledParam("x", "Tensor"), CompiledParam("mask", "Tensor", True)),
+                            "Tensor")
+    [fix] = rules.plan(evidence(sig, obs("Net.forward", "mask", Role.ARG, "Optional[Dict[Unknown, Unknown]]")))
+    assert fix.code == "TS001" and fix.edit is None and fix.safety is Safety.DISPLAY_ONLY
+    assert "Optional[Dict[..., ...]] with no items" in fix.reason
+    assert rules.plan(evidence(sig, Observation("Net.forward", "mask", Role.ARG, "", 2, note="a Config object"))) == ()
 
 
 PROPERTY_MODEL = dedent('''\

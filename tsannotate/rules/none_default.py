@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tsannotate import tstypes
-from tsannotate.records import (AnnotateParam, Evidence, Fix, FunctionFacts, Location, ParamFacts, Role, Source,
-                                ValueKind)
+from tsannotate.records import (AnnotateParam, Evidence, Fix, FunctionFacts, Location, Observation, ParamFacts, Role,
+                                Safety, Source, ValueKind)
 from tsannotate.rules._bool_params import bool_use
 from tsannotate.rules._common import (annotation, evidence_of, observed_params, observed_type, saw, usable,
                                      without_none)
@@ -77,6 +77,11 @@ def _from_signatures(evidence: Evidence) -> Iterator[Fix]:
                          and t.is_none)
             if param.default_kind is not ValueKind.NONE and not only_none:
                 continue
+            if _saw_other_values(obs):  # `incremental_state={}`: an Optional[Tensor] would contradict what ran
+                assert obs is not None
+                if "Unknown" in obs.type:
+                    yield _unknown_elements(evidence, func, param, obs)
+                continue
             seen = usable(compiled.type)
             if seen is None or seen.is_optional:
                 continue
@@ -101,6 +106,26 @@ def _from_signatures(evidence: Evidence) -> Iterator[Fix]:
                 location=Location(source.path, func.first_line),
                 evidence=Source.SIGNATURE,
             )
+
+
+def _unknown_elements(evidence: Evidence, func: FunctionFacts, param: ParamFacts, obs: Observation) -> Fix:
+    spelled = obs.type.replace("Unknown", "...")
+    return Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} with the types its items have",
+               f"the probe run passed `{param.name}` as {spelled} with no items ({obs.count} value"
+               f"{'s' if obs.count != 1 else ''} seen in {func.qualname}), so what it holds is unknown; "
+               f"unannotated, TorchScript takes it for a Tensor. Write the types your code puts in it "
+               f"(fairseq's incremental state is `Optional[Dict[str, Dict[str, Optional[Tensor]]]]`), or give "
+               f"the probe a value with items", None, safety=Safety.DISPLAY_ONLY,
+               evidence=Source.PROBE, location=Location(evidence.source.path, func.first_line))
+
+
+def _saw_other_values(obs: Observation | None) -> bool:
+    """The probe saw the parameter hold something that is neither None nor a Tensor: a dict with no
+    items (`Optional[Dict[Unknown, Unknown]]`), an object no TorchScript type holds."""
+    if obs is None or obs.static:
+        return False
+    t = tstypes.try_parse(obs.type) if obs.type else None
+    return t is None or not (t.is_none or without_none(t) == tstypes.TENSOR)
 
 
 def _as_bool(evidence: Evidence, func: FunctionFacts, param: ParamFacts) -> str | None:
