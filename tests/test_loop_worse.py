@@ -3,6 +3,8 @@ reports the worker sends. The end-to-end behaviour is in the golden and CLI test
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tsannotate.loop import _worse
 from tsannotate.records import (
     AnnotateAttribute,
@@ -11,12 +13,15 @@ from tsannotate.records import (
     DiagnosticKind,
     Fix,
     Location,
+    Observation,
+    Role,
     ScriptReport,
     Source,
     TargetResult,
 )
 
 ERROR = Diagnostic(DiagnosticKind.UNSUPPORTED, "try blocks aren't supported", Location("/m.py", 9), target="Net")
+_SEEN = Observation("Net.forward", "x", Role.ARG, "Tensor")
 FAILING = ScriptReport(targets=(TargetResult("Net", scripted=False),), diagnostics=(ERROR,))
 
 
@@ -51,3 +56,63 @@ def test_one_error_repeated_for_each_enclosing_module_counts_once() -> None:
                for t in ("Net", "Net.encoder")]
     after = ScriptReport(targets=FAILING.targets, diagnostics=tuple(nowhere))
     assert not _worse(after, FAILING, [_fix(Source.COMPILER)])
+
+
+# --------------------------------------------------------------------------- a decorator that breaks the call
+
+RELATIVE_BUCKETS = '''\
+import torch
+from torch import nn
+
+
+class RelBias(nn.Module):
+    def __init__(self, num_buckets=8):
+        super().__init__()
+        self.num_buckets = num_buckets
+        self.emb = nn.Embedding(num_buckets, 2)
+
+    @staticmethod
+    def bucket(rel, num_buckets: int = 32):
+        num_buckets //= 2
+        return rel.abs().clamp(max=num_buckets - 1)
+
+    def compute_bias(self, q_len: int, k_len: int):
+        rel = torch.arange(k_len)[None, :] - torch.arange(q_len)[:, None]
+        return self.emb(self.bucket(rel, num_buckets=self.num_buckets))
+
+    def forward(self, x):
+        return x + self.compute_bias(x.size(-2), x.size(-1)).sum(-1)
+
+
+def probe():
+    return RelBias(), [(torch.randn(3, 4),)]
+'''
+
+
+def test_an_ignore_that_lets_the_model_compile_and_then_fail_when_called_is_backed_out(tmp_path: Path) -> None:
+    """T5's relative buckets: `@torch.jit.ignore` on compute_bias compiles, then the Python method runs on
+    the scripted module, which has no `bucket` (a staticmethod): 'RecursiveScriptModule' object has no
+    attribute 'bucket'. Backed out: the user keeps the compile error and the advice to write `n = n // 2`."""
+    from tsannotate.loop import Loop, Options
+    from tsannotate.worker import Worker
+
+    path = tmp_path / "model.py"
+    path.write_text(RELATIVE_BUCKETS)
+    with Worker(timeout=60) as worker:
+        outcome = Loop(str(path), worker, Options(max_passes=5)).run(RELATIVE_BUCKETS)
+    assert not outcome.scripts and "@torch.jit.ignore" not in outcome.final
+    assert any(f.code == "TS008" for p in outcome.passes for f in p.backed_out)
+    assert any("n = n // 2" in f.reason for f in outcome.advice)
+
+
+def test_an_ignore_whose_target_then_fails_when_called_is_worse() -> None:
+    from tsannotate.records import Decorate
+
+    ignore = Fix("TS008", "decorate Net.helper with @torch.jit.ignore", "why", Decorate("Net.helper", "torch.jit.ignore"),
+                 evidence=Source.COMPILER)
+    raised = ScriptReport(targets=(TargetResult("Net", scripted=True, called=False),), diagnostics=(Diagnostic(
+        DiagnosticKind.CALL_FAILED, "AttributeError: no attribute 'bucket'", None, target="Net"),),
+        observations=(_SEEN,))
+    before = ScriptReport(targets=FAILING.targets, diagnostics=FAILING.diagnostics, observations=(_SEEN,))
+    assert _worse(raised, before, [ignore])
+    assert not _worse(raised, before, [_fix(Source.PROBE)])  # no decorator: the old rule decides

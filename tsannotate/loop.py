@@ -17,6 +17,7 @@ from tsannotate import rules
 from tsannotate.lines import relocate, to_original
 from tsannotate.records import (
     AnnotateParam,
+    Decorate,
     Diagnostic,
     Edit,
     Evidence,
@@ -100,11 +101,25 @@ def _worse(new: ScriptReport, old: ScriptReport, fixes: Sequence[Fix] = ()) -> b
     probed = bool(old.observations or new.observations)
     if _badness(new, probed) > _badness(old, probed):
         return True
+    if probed and _python_call_breaks(new, old, fixes):
+        return True
     clean_before = {t.name for t in old.targets if t.scripted} - {d.target for d in old.diagnostics}
     if any(d.target in clean_before for d in new.diagnostics):
         return True  # a target that compiled (and called) cleanly no longer does: a new error
     unchanged = {_key(d) for d in new.diagnostics} == {_key(d) for d in old.diagnostics}
     return unchanged and not (fixes and all(f.evidence in _SELF_EVIDENT for f in fixes))
+
+
+def _python_call_breaks(new: ScriptReport, old: ScriptReport, fixes: Sequence[Fix]) -> bool:
+    """A `@torch.jit.ignore`/`@torch.jit.unused` that lets a target compile, which then fails (or
+    differs) when called on the probe inputs: the method runs as Python on the scripted module,
+    where `self.helper` of a staticmethod, `next(self.parameters())` or a keyword argument can break
+    (found on T5's relative buckets, word_language_model's init_hidden, YOLO's NMS). The compile
+    error the user had is honest; a model that scripts and then raises is not a fix."""
+    if not any(isinstance(f.edit, Decorate) for f in fixes):
+        return False
+    before = {t.name for t in old.targets if not t.scripted}
+    return any(t.scripted and not t.called and t.name in before for t in new.targets)
 
 
 def _static_param_mismatch(fix: Fix, report: ScriptReport) -> bool:

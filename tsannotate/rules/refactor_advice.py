@@ -34,6 +34,23 @@ _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.
      "move the try/except out of compiled code (into the caller, or an @torch.jit.ignore helper) and check "
      "the condition explicitly (`if ...: raise ...`)"),
     (r"Lambda aren't supported", "lambda", "write a named method (or a module-level def) instead of the lambda"),
+    (r"unsupported kind of augmented assignment: (?:FloorDiv|Pow|Mod|LShift|RShift|BitXor|MatMult)",
+     "an augmented assignment TorchScript lacks",
+     "write it out: `n = n // 2` for `n //= 2` (likewise `**=`, `%=`, `<<=`, `>>=`, `^=`, `@=`)"),
+    (r"is not defined in the (?:true|false) branch", "a variable assigned on one branch only",
+     "assign it on every path: before the `if` (`raw = x`), or in an `else` too; TorchScript needs a "
+     "variable defined (with one type) after the `if` whichever branch ran"),
+    (r"Comprehension ifs are not supported", "a comprehension with `if`",
+     "build the list with a for loop and an `if` (`out = []`, `for v in xs: if ...: out.append(v)`); "
+     "torch's location for this error can be a few lines off"),
+    (r"if-expression's true branch has type (.+) but false branch has type", "a conditional expression with "
+     "two types", "both sides of `a if c else b` need one type: annotate the parameter or variable one side "
+     "reads (a None default the code uses as an int is `Optional[int]`), or build the same structure on both "
+     "sides (a tuple keeps its length, with None, typed Optional, in the missing place; or a Final flag "
+     "leaves only one side compiled)"),
+    (r"cannot call a value of type 'Tensor'", "calling a module passed as an argument",
+     "TorchScript calls only what it compiles with the module: call a submodule this module holds "
+     "(`self.head(x)`), or pass the function's output in instead of the function"),
     (r"generator expressions are not supported|GeneratorExp", "generator expression",
      "use a list comprehension or a for loop"),
     (r"ModuleList indexing needs", "`self.layers[i]` with a variable index",
@@ -56,6 +73,9 @@ _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.
     (r"object has no attribute or method 'forward'", "super().forward()",
      "call the parent's computation through a named method of the base class (`self._base_forward(x)`) "
      "or repeat it; TorchScript does not compile super()"),
+    (r"Python builtin <built-in function next>", "`next(...)` (as in `next(self.parameters())`)",
+     "read a named parameter or buffer instead (`self.decoder.weight`, `.device`/`.dtype` from it): TorchScript "
+     "has no iterators, and an @torch.jit.ignore method sees no parameters on the scripted module"),
     (r"Python builtin <", "a Python library call",
      "use the torch equivalent (torch.rand for random.random, time is not available), or move the call into "
      "an @torch.jit.ignore helper"),
@@ -80,6 +100,7 @@ _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
+    yield from _decorated_forward(evidence)
     for diag in evidence.diagnostics:
         if diag.kind not in _ADVISED or (diag.kind is K.CONSTANT_NEEDED and (diag.symbol or "").startswith("self.")):
             continue  # an attribute index is TS007's (Final); a loop variable needs a refactor
@@ -90,6 +111,35 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
         todo = todo.replace("{symbol}", diag.symbol or "value")
         yield Fix(CODE, f"refactor: {name}", f"{todo} — the compiler said: {diag.message}", None,
                   safety=Safety.DISPLAY_ONLY, location=diag.location or _constructed(diag, evidence.source))
+
+
+def _quoted(raw: str) -> str:
+    """The source lines the compiler quotes up to its `<--- HERE` marker (the offending line)."""
+    head, marker, _ = raw.partition("<--- HERE")
+    return "\n".join(head.splitlines()[-3:]) if marker else ""
+
+
+_WRAPPING = ("no_grad", "inference_mode", "enable_grad", "autocast")
+
+
+def _decorated_forward(evidence: Evidence) -> Iterator[Fix]:
+    """`@torch.no_grad()` on a compiled method: TorchScript compiles the decorator's wrapper in
+    torch/utils/_contextlib.py, and the error (often `attribute lookup is not defined on python
+    value of type 'TypeVar'`, a name of the method looked up among the wrapper's globals) points
+    into torch. The method is the user's: say so there."""
+    for diag in evidence.diagnostics:
+        where = diag.location.path if diag.location else ""
+        if not (where.endswith("_contextlib.py") or "_contextlib.py" in diag.raw):
+            continue
+        for func in evidence.source.functions:
+            decorator = next((d for d in func.decorators if d.split("(")[0].rsplit(".", 1)[-1] in _WRAPPING), None)
+            if decorator is not None:
+                yield Fix(CODE, f"refactor: `@{decorator}` on a compiled method",
+                          f"TorchScript compiles the decorator's wrapper (torch/utils/_contextlib.py), not "
+                          f"{func.qualname}: remove `@{decorator}` and put the body under `with "
+                          f"{decorator.split('(')[0]}():` — the compiler said: {diag.message}", None,
+                          safety=Safety.DISPLAY_ONLY, location=Location(evidence.source.path, func.first_line))
+        return
 
 
 def _constructed(diag: Diagnostic, source: SourceIndex) -> Location | None:
@@ -105,9 +155,17 @@ def _constructed(diag: Diagnostic, source: SourceIndex) -> Location | None:
     return Location(source.path, line) if line is not None else None
 
 
+_SORT_KEY = ("sorting with a key",
+             "TorchScript's sorted() and list.sort() take no key, named or lambda: sort a list of tuples whose "
+             "first item is the key (`sorted([(score, i) for ...])`), or keep the scores in a tensor and use "
+             "`torch.sort` / `torch.topk` and index with the result")
+
+
 def _advice(diag: Diagnostic) -> tuple[str, str] | None:
     if diag.kind is K.CALL_FAILED and "value of type set" not in diag.message:
         return None
+    if "Lambda aren't supported" in diag.message and re.search(r"\bsorted\(|\.sort\(", _quoted(diag.raw)):
+        return _SORT_KEY
     for pattern, name, todo in _ADVICE:
         if pattern.search(diag.message):
             return name, todo

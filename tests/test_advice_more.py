@@ -1,0 +1,130 @@
+"""TS020 for constructs found by running tsannotate on models in the style of popular code (T5's
+relative buckets, word_language_model's init_hidden, beam search, CBAM, YOLO, mmdet): the real
+compiler's words, from the real torch.jit.script on small models written to files, through the parser
+and the rules, name the refactor."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import warnings
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+import torch
+
+from tsannotate import rules
+from tsannotate.jit_messages import parse_compile_error
+from tsannotate.records import Evidence, Safety
+from tsannotate.source import index_source
+
+_names = itertools.count()
+
+HEAD = "import torch\nfrom torch import nn\nfrom typing import List\n\n\n"
+
+CASES = {
+    "floordiv_augassign": ("""\
+        class M(nn.Module):
+            def forward(self, x):
+                n = x.size(0)
+                n //= 2
+                return x[:n]
+        """, "an augmented assignment TorchScript lacks", "n = n // 2"),
+    "next_parameters": ("""\
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+
+            def forward(self, x):
+                weight = next(self.parameters())
+                return x + weight.sum()
+        """, "`next(...)` (as in `next(self.parameters())`)", "self.decoder.weight"),
+    "sorted_key_lambda": ("""\
+        class M(nn.Module):
+            def forward(self, x):
+                pairs = [(float(i), x) for i in range(3)]
+                best = sorted(pairs, key=lambda t: t[0], reverse=True)
+                return best[0][1]
+        """, "sorting with a key", "torch.topk"),
+    "one_branch_only": ("""\
+        class M(nn.Module):
+            def forward(self, x, kind: str):
+                if kind == "avg":
+                    raw = x.mean(0)
+                elif kind == "max":
+                    raw = x.amax(0)
+                return raw
+        """, "a variable assigned on one branch only", "in an `else` too"),
+    "ifexp_two_types": ("""\
+        class M(nn.Module):
+            def forward(self, x, flag: bool):
+                out = (x, x) if flag else (x,)
+                return out[0]
+        """, "a conditional expression with two types", "a tuple keeps its length"),
+    "call_argument_module": ("""\
+        def apply(func, x):
+            return func(x)
+
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+
+            def forward(self, x):
+                return apply(self.fc, x)
+        """, "calling a module passed as an argument", "self.head(x)"),
+    "no_grad_forward": ("""\
+        import torch.nn.functional as F
+
+
+        class M(nn.Module):
+            @torch.no_grad()
+            def forward(self, x):
+                return F.softmax(x, -1)
+        """, "`@torch.no_grad()` on a compiled method", "with torch.no_grad():"),
+}
+
+
+def compile_error(tmp_path: Path, body: str) -> tuple[str, str, str]:
+    """(path, source, the compiler's message) of a model file holding class `M`."""
+    text = HEAD + dedent(body)
+    path = tmp_path / f"advice_{next(_names)}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            torch.jit.script(module.M())
+        except Exception as exc:  # the compiler's own words
+            return str(path), text, str(exc)
+    raise AssertionError("the model scripted; it was meant not to")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_compilers_real_words_get_the_refactor(case: str, tmp_path: Path) -> None:
+    body, name, says = CASES[case]
+    path, text, message = compile_error(tmp_path, body)
+    d = parse_compile_error(message, "RuntimeError", "M")
+    advice = [f for f in rules.plan(Evidence(index_source(path, text), (d,))) if f.code == "TS020"]
+    assert [f.title for f in advice] == [f"refactor: {name}"], (d, advice)
+    [fix] = advice
+    assert fix.safety is Safety.DISPLAY_ONLY and fix.edit is None and says in fix.reason
+    assert fix.location is not None and fix.location.path == path  # the user's file, never torch's
+
+
+def test_a_lambda_not_given_to_sorted_keeps_the_lambda_advice(tmp_path: Path) -> None:
+    path, text, message = compile_error(tmp_path, """\
+        class M(nn.Module):
+            def forward(self, x):
+                f = lambda t: t + 1
+                return f(x)
+        """)
+    d = parse_compile_error(message, "RuntimeError", "M")
+    [fix] = [f for f in rules.plan(Evidence(index_source(path, text), (d,))) if f.code == "TS020"]
+    assert fix.title == "refactor: lambda"
