@@ -159,6 +159,13 @@ EXPECTED: dict[str, dict[str, Any]] = {
                                   (C + "DispatchFlagKeyword", "torch.nn.functional.max_pool2d")),
     "dispatch_flag_positional": case(K.CONSTANT_NEEDED, "self.return_indices", ("bool",),
                                      (C + "DispatchFlagPositional", "torch.nn.functional.max_pool2d")),
+    # tolist() needs its result's type written: the local it is assigned to, when it is the whole value
+    "tolist_assigned": case(K.TOLIST_HINT, "seq", (), (C + "TolistAssigned", "best.tolist")),
+    "tolist_iterated": case(K.TOLIST_HINT, None, (), (C + "TolistIterated", "x.argmax(-1).tolist")),
+    "tolist_returned": case(K.TOLIST_HINT, None, (), (C + "TolistReturned", "x.tolist")),
+    "tolist_indexed": case(K.TOLIST_HINT, None, (), (C + "TolistIndexed", "x.tolist")),
+    # the annotation is checked against the tensor's dtype when the call runs; the interpreter shows no frame
+    "call_tolist_wrong_dtype": case(K.CALL_FAILED, None, (), None),
 }
 
 MESSAGES = {
@@ -169,6 +176,10 @@ MESSAGES = {
     "call_raise": "ValueError: positive input",
     "call_assert": "AssertionError: expected a 3-d input",
     "call_interpreter_shape": "shape '[3, 7]' is invalid for input of size 6",
+    "tolist_assigned": "Expected type hint for result of tolist() (`best.tolist()`)",
+    "tolist_iterated": "Expected type hint for result of tolist() (`x.argmax(-1).tolist()`)",
+    "call_tolist_wrong_dtype": "Output annotation element type and runtime tensor element type must match for "
+                               "tolist(): Long vs Int",
 }
 
 

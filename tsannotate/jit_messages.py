@@ -251,6 +251,23 @@ def _dispatch_flag(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagn
                    message=m.group(0).strip().rstrip(":"))
 
 
+def _tolist(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
+    """`seq = best.tolist()`: TorchScript types the result only from an annotation. symbol: the
+    local the call's result is assigned to, when the call is the whole right side of a plain
+    `name = ...` on one line (None when it is iterated, returned, passed on or indexed); types: ()."""
+    call, rest = ("".join(p.strip() for p in f.span.splitlines()), f.after) if f else ("", "")
+    parens = re.match(r"\s*\(\s*\)", rest)  # the caret stops at `tolist`, before its `()`
+    if parens:
+        call, rest = call + "()", rest[parens.end():]
+    rest, symbol = rest.strip(), None
+    if f is not None and "\n" not in f.span and (not rest or rest.startswith("#")):
+        target = re.fullmatch(r"\s*(?P<name>[A-Za-z_]\w*)\s*=\s*", f.first_source[:f.location.column])
+        symbol = target.group("name") if target else None
+    where = f" (`{call}`)" if call else ""
+    return replace(d, kind=K.TOLIST_HINT, symbol=symbol, types=(),
+                   message=f"Expected type hint for result of tolist(){where}")
+
+
 def _generic(kind: DiagnosticKind, group: str | None = None) -> Rule:
     def rule(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
         return replace(d, kind=kind, message=m.group(0).strip().rstrip(":"),
@@ -263,6 +280,7 @@ _RULES: tuple[tuple[re.Pattern[str], Rule], ...] = tuple((re.compile(p, re.M), r
      r"of type (?P<new>.+?)\s*$", _var_changed),
     (r"Type mismatch: (?P<name>\w+) is set to type (?P<old>.+?) in the true branch and type (?P<new>.+?) "
      r"in the false branch", _var_changed),
+    (r"Expected type hint for result of tolist\(\)", _tolist),
     (r"Wrong type for attribute assignment\. Expected (?P<old>.+?) but got (?P<new>.+?):?\s*$", _attr_changed),
     (r"Module '(?P<owner>[\w.]+)' has no attribute '(?P<attr>\w+)'(?P<rest>.*)", _no_attribute),
     (r"'(?P<py>[^']+)' object in attribute '(?:[\w.]+\.)?(?P<owner>\w+)\.(?P<attr>\w+)' is not a valid constant\.",
@@ -432,7 +450,11 @@ def _classify_call(d: Diagnostic, text: str) -> Diagnostic:
     original = [i for i in marks if "original code" in lines[i]]
     marker = (original or marks or [-1])[0]
     found_frames = [f for f in jt.frames(lines, marker + 1) if f.has_here]
-    if not found_frames:
+    if not found_frames:  # an op that fails with no source frame: its error line is the message
+        error = next((e for ln in lines[marker + 1:] for e in [_ERROR_LINE.match(ln)] if e), None) \
+            if marker >= 0 else None
+        if error and error.group("msg").strip():
+            return replace(d, message=error.group("msg").strip())
         return d
     inner = found_frames[-1] if marker >= 0 else found_frames[0]
     outer = found_frames[:-1] if marker >= 0 else []

@@ -44,6 +44,7 @@ class DiagnosticKind(enum.Enum):
     ARGUMENT_TYPE = "argument-type"  # `f(x, 2 ** i)`: the callee's annotated parameter does not take the value
     RETURN_TYPE_CHANGED = "return-type-changed"  # two return statements of one function return different types
     OPTIONAL_USED = "optional-used"  # an Optional value used where its T is needed: refine it first
+    TOLIST_HINT = "tolist-hint"  # `seq = t.tolist()`: the result's type must be written (List[int] ...)
     UNKNOWN = "unknown"
 
 

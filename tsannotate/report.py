@@ -30,6 +30,7 @@ KIND_CODES: dict[DiagnosticKind, str] = {
     DiagnosticKind.ARGUMENT_TYPE: "TS005",
     DiagnosticKind.RETURN_TYPE_CHANGED: "TS020",
     DiagnosticKind.OPTIONAL_USED: "TS020",
+    DiagnosticKind.TOLIST_HINT: "TS014",
     DiagnosticKind.CALL_FAILED: "TS010",
     DiagnosticKind.UNSUPPORTED: "TS020",
     DiagnosticKind.UNKNOWN: "TS099",

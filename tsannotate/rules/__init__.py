@@ -41,6 +41,7 @@ from tsannotate.rules import (
     optional_local,
     param_type,
     refactor_advice,
+    tolist_local,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -49,6 +50,7 @@ RULES: tuple[ModuleType, ...] = (
     optional_attribute,  # TS003
     empty_container,  # TS004 — before TS006: a named element type beats the default guess
     empty_attribute,  # TS006
+    tolist_local,  # TS014 — `seq = t.tolist()`: the type the probe saw, on the local
     param_type,  # TS005 — before TS001: an int parameter defaulting to None is Optional[int]
     final_constant,  # TS007 — after the type rules: a constant is the answer only when no type is
     # Code that cannot compile: decorate the method that holds it (needs a decision), after Final,
