@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from tsannotate import jit_text as jt
 from tsannotate import tstypes
 from tsannotate.records import (
     AnnotateParam,
@@ -195,6 +196,22 @@ def _is_power(text: str) -> bool:
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
+    """The type the compiler's message names for a parameter it took for a Tensor.
+
+    A guess from overload resolution is not evidence. `torch.as_tensor(scales, dtype=dtype,
+    device=device)` with every parameter unannotated fails with "Arguments for call are not valid"
+    and lists the overloads it tried; the type named is the one the first overload that mentions
+    `scales` wants (`aten::as_tensor.bool`: bool), not one the code needs: the probe passed tuples
+    of ints, which `aten::as_tensor.list` takes. So when the probe (or mypy) saw a parameter, that
+    guess yields to what was seen, even a Tensor (the guess would contradict what ran; the error is
+    then reported without a fix): `_from_probe` proposes the observed type. Only a parameter nothing
+    was seen in keeps the guess, said to be one in its reason: the first overload is often what the
+    code means (`x.sum(dim)`: int, `name == "a"`: str), and a wrong one is caught, not kept — the
+    next pass compiles the callers against it, and `--apply` checks that the scripted model computes
+    what eager Python does. Other messages name the type the code needs (`range(n)`: int; a caller
+    passing a float to a compiled helper; a call of the scripted model failing on the probe's value)
+    and stand as they are: `2 ** i` into `stride: int` is `_argument_types`'s, where the compiler's
+    float wins over the probe's int."""
     source = evidence.source
     for diag in evidence.diagnostics:
         if diag.kind not in _KINDS or not diag.symbol:
@@ -208,12 +225,33 @@ def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
         wanted = _wanted_type(diag, func)
         if wanted is None:
             continue
+        reason = cite(diag)
+        tried = _overloads_tried(diag)
+        if tried > 1:
+            if observed_type(evidence.observed(func.qualname, param.name, Role.ARG)) is not None:
+                continue  # what ran beats the first overload's type: _from_probe's
+            reason += (f" — a guess: the compiler tried {tried} overloads and this is the type the first one "
+                       f"naming `{param.name}` wants; the probe did not see `{param.name}`")
         if param.default_kind is ValueKind.NONE:
             wanted = tstypes.optional(wanted)
         ann = annotation(wanted, source)
         yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
-                  cite(diag), AnnotateParam(func.qualname, param.name, ann),
+                  reason, AnnotateParam(func.qualname, param.name, ann),
                   location=place(diag, func, source))
+
+
+_NOT_VALID = "Arguments for call are not valid"
+
+
+def _overloads_tried(diag: Diagnostic) -> int:
+    """How many schemas a diagnostic's "Arguments for call are not valid" lists (0: not one of those).
+    Only INFERRED_TENSOR takes its type from a schema: the others name the value's own type."""
+    if diag.kind is not DiagnosticKind.INFERRED_TENSOR or _NOT_VALID not in diag.raw:
+        return 0
+    lines = diag.raw.splitlines()
+    start = next(i for i, line in enumerate(lines) if _NOT_VALID in line)
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("The original call")), len(lines))
+    return len(jt.variants(lines[start:end]))
 
 
 def _wanted_type(diag: Diagnostic, func: FunctionFacts) -> TSType | None:
