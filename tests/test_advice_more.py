@@ -128,3 +128,59 @@ def test_a_lambda_not_given_to_sorted_keeps_the_lambda_advice(tmp_path: Path) ->
     d = parse_compile_error(message, "RuntimeError", "M")
     [fix] = [f for f in rules.plan(Evidence(index_source(path, text), (d,))) if f.code == "TS020"]
     assert fix.title == "refactor: lambda"
+
+
+# --------------------------------------------------------------------------- TS005 from a conditional expression
+
+
+def test_a_none_default_read_as_an_int_by_a_conditional_expression_is_optional_int(tmp_path: Path) -> None:
+    """seq2seq's `trg_len = trg.shape[0] if max_len is None else max_len`: the probe never passed
+    max_len, TS001 made it Optional[Tensor]; the compiler then names int for the other branch."""
+    from tsannotate.records import AnnotateParam, Evidence as Ev
+
+    body = """\
+        from typing import Optional
+
+
+        class M(nn.Module):
+            def forward(self, trg, max_len: Optional[torch.Tensor] = None):
+                trg_len = trg.shape[0] if max_len is None else max_len
+                return torch.zeros(trg_len, 2)
+        """
+    path, text, message = compile_error(tmp_path, body)
+    d = parse_compile_error(message, "RuntimeError", "M")
+    original = index_source(path, text.replace("max_len: Optional[torch.Tensor] = None", "max_len=None"))
+    [fix] = [f for f in rules.plan(Ev(index_source(path, text), (d,), original=original)) if f.code == "TS005"]
+    assert isinstance(fix.edit, AnnotateParam) and fix.edit.param == "max_len"
+    assert fix.edit.annotation.text == "Optional[int]" and "the false branch is `max_len`" in fix.reason
+    # the user's own annotation stands: advice only
+    users = [f for f in rules.plan(Ev(index_source(path, text), (d,), original=index_source(path, text)))
+             if isinstance(f.edit, AnnotateParam)]
+    assert users == []
+
+
+def test_the_loop_ends_with_optional_int_and_the_model_scripts(tmp_path: Path) -> None:
+    from tsannotate.loop import Loop, Options
+    from tsannotate.worker import Worker
+
+    text = HEAD + dedent("""\
+        class Decoder(nn.Module):
+            def forward(self, trg, max_len=None):
+                trg_len = trg.shape[0] if max_len is None else max_len
+                outputs = torch.zeros(trg_len, trg.shape[1])
+                for t in range(1, trg_len):
+                    outputs[t] = trg[t - 1]
+                return outputs
+
+
+        def probe():
+            return Decoder(), [(torch.randn(4, 2),)]
+        """)
+    path = tmp_path / "model.py"
+    path.write_text(text)
+    with Worker(timeout=60) as worker:
+        outcome = Loop(str(path), worker, Options(max_passes=5)).run(text)
+        assert outcome.scripts and "max_len: Optional[int] = None" in outcome.final
+        path.write_text(outcome.final)
+        again = Loop(str(path), worker, Options(max_passes=5)).run(outcome.final)
+    assert again.scripts and not again.changed

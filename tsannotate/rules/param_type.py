@@ -11,6 +11,7 @@ Fix safety: safe — annotations do not change eager behaviour.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from tsannotate import jit_text as jt
@@ -53,6 +54,7 @@ _DEFAULT_TYPES = {ValueKind.INT: "int", ValueKind.FLOAT: "float", ValueKind.BOOL
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
     yield from _from_compiler(evidence)
+    yield from _from_conditional(evidence)
     yield from _from_probe(evidence)
     yield from _argument_types(evidence)
 
@@ -193,6 +195,63 @@ def _is_power(text: str) -> bool:
     except SyntaxError:
         return False
     return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)
+
+
+_BRANCHES = re.compile(r"if-expression's true branch has type (?P<true>.+?) but false branch has type (?P<false>.+?):?$")
+
+
+def _from_conditional(evidence: Evidence) -> Iterator[Fix]:
+    """`trg.shape[0] if max_len is None else max_len`: "if-expression's true branch has type int but
+    false branch has type Tensor". A branch that is a parameter TorchScript took for a Tensor (left
+    unannotated, or annotated `Optional[Tensor]` by this run because the probe only ever passed None)
+    has the other branch's type: `max_len: Optional[int] = None`. A user's annotation stands."""
+    source = evidence.source
+    for diag in evidence.diagnostics:
+        m = _BRANCHES.match(diag.message.strip())
+        if m is None or diag.location is None:
+            continue
+        branches = _conditional_branches(diag)
+        func = source.function_at(diag.location.line) if branches else None
+        if branches is None or func is None:
+            continue
+        types = {"true": usable(m.group("true")), "false": usable(m.group("false"))}
+        for side, other in (("true", "false"), ("false", "true")):
+            name, wanted = branches[side], types[other]
+            param = func.param(name) if name else None
+            if param is None or param.star or wanted is None or types[side] != tstypes.TENSOR \
+                    or wanted == tstypes.TENSOR or wanted.is_none \
+                    or evidence.users_annotation(func.qualname, param.name) is not None:
+                continue
+            if param.annotation is not None and (evidence.original is None  # whose annotation: unknown
+                                                 or usable(param.annotation) not in (tstypes.TENSOR, _OPTIONAL_TENSOR)):
+                continue
+            if param.default_kind is ValueKind.NONE or (param.annotation or "").startswith("Optional"):
+                wanted = tstypes.optional(wanted)
+            ann = annotation(wanted, source)
+            yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+                      f"{cite(diag)}: the {side} branch is `{param.name}`, which TorchScript took for a Tensor; the "
+                      f"other branch makes it {without_none(wanted)}", AnnotateParam(func.qualname, param.name, ann),
+                      evidence=Source.COMPILER, location=diag.location)
+
+
+_OPTIONAL_TENSOR = tstypes.optional(tstypes.TENSOR)
+
+
+def _conditional_branches(diag: Diagnostic) -> dict[str, str | None] | None:
+    """The plain names the underlined conditional expression's branches are ({"true": ..., "false": ...},
+    None for a branch that is not a name), or None when the underline is not a conditional expression."""
+    lines = diag.raw.splitlines()
+    spans = [f.span for f in jt.frames(lines) if f.has_here]
+    if not spans:
+        return None
+    try:
+        node = ast.parse(" ".join(spans[0].split()), mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.IfExp):
+        return None
+    return {"true": node.body.id if isinstance(node.body, ast.Name) else None,
+            "false": node.orelse.id if isinstance(node.orelse, ast.Name) else None}
 
 
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
