@@ -184,3 +184,46 @@ def test_the_loop_ends_with_optional_int_and_the_model_scripts(tmp_path: Path) -
         path.write_text(outcome.final)
         again = Loop(str(path), worker, Options(max_passes=5)).run(outcome.final)
     assert again.scripts and not again.changed
+
+
+def test_a_none_default_unpacked_into_two_names_is_an_optional_pair(tmp_path: Path) -> None:
+    """GPT-2's `past_key, past_value = layer_past`, layer_past=None never set by the probe."""
+    from tsannotate.loop import Loop, Options
+    from tsannotate.worker import Worker
+
+    text = HEAD + dedent("""\
+        class Attn(nn.Module):
+            def forward(self, x, layer_past=None):
+                if layer_past is not None:
+                    past_key, past_value = layer_past
+                    x = x + past_key + past_value
+                return x
+
+
+        def probe():
+            return Attn(), [(torch.randn(2, 3),)]
+        """)
+    path = tmp_path / "model.py"
+    path.write_text(text)
+    with Worker(timeout=60) as worker:
+        outcome = Loop(str(path), worker, Options(max_passes=5)).run(text)
+        assert outcome.scripts and "layer_past: Optional[Tuple[torch.Tensor, torch.Tensor]] = None" in outcome.final
+        path.write_text(outcome.final)
+        again = Loop(str(path), worker, Options(max_passes=5)).run(outcome.final)
+    assert again.scripts and not again.changed
+
+
+def test_a_starred_unpacking_is_not_guessed(tmp_path: Path) -> None:
+    from tsannotate.records import AnnotateParam
+
+    path, text, message = compile_error(tmp_path, """\
+        class M(nn.Module):
+            def forward(self, x, past=None):
+                if past is not None:
+                    first, *rest = past
+                    x = x + first
+                return x
+        """)
+    d = parse_compile_error(message, "RuntimeError", "M")
+    assert not [f for f in rules.plan(Evidence(index_source(path, text), (d,), original=index_source(path, text)))
+                if isinstance(f.edit, AnnotateParam) and f.code == "TS005"]

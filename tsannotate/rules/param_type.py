@@ -55,6 +55,7 @@ _DEFAULT_TYPES = {ValueKind.INT: "int", ValueKind.FLOAT: "float", ValueKind.BOOL
 def fixes(evidence: Evidence) -> Iterator[Fix]:
     yield from _from_compiler(evidence)
     yield from _from_conditional(evidence)
+    yield from _from_unpacking(evidence)
     yield from _from_probe(evidence)
     yield from _argument_types(evidence)
 
@@ -235,6 +236,54 @@ def _from_conditional(evidence: Evidence) -> Iterator[Fix]:
 
 
 _OPTIONAL_TENSOR = tstypes.optional(tstypes.TENSOR)
+
+
+def _from_unpacking(evidence: Evidence) -> Iterator[Fix]:
+    """GPT-2's `past_key, past_value = layer_past` with `layer_past=None` that no probe input set:
+    "Tensor cannot be used as a tuple". Unpacked into N names, the parameter is a tuple of N:
+    `Optional[Tuple[Tensor, Tensor]]`, its items Tensors (what TorchScript assumes of a value it is
+    told nothing about; a probe input passing one would say more). A user's annotation stands."""
+    source = evidence.source
+    for diag in evidence.diagnostics:
+        if diag.message.strip().rstrip(":") != "Tensor cannot be used as a tuple" or diag.location is None:
+            continue
+        unpacked = _unpacked(diag)
+        func = source.function_at(diag.location.line) if unpacked else None
+        if unpacked is None or func is None:
+            continue
+        name, count = unpacked
+        param = func.param(name)
+        if param is None or param.star or evidence.users_annotation(func.qualname, name) is not None:
+            continue
+        if param.annotation is not None and (evidence.original is None
+                                             or usable(param.annotation) not in (tstypes.TENSOR, _OPTIONAL_TENSOR)):
+            continue
+        wanted = TSType("Tuple", tuple(tstypes.TENSOR for _ in range(count)))
+        if param.default_kind is ValueKind.NONE or (param.annotation or "").startswith("Optional"):
+            wanted = tstypes.optional(wanted)
+        ann = annotation(wanted, source)
+        yield Fix(CODE, f"annotate parameter `{name}` of {func.qualname} as {ann.text}",
+                  f"{cite(diag)}: the code unpacks `{name}` into {count} names, so it is a tuple of {count} (its "
+                  f"items taken for Tensors, as TorchScript assumes of a value it is told nothing about)",
+                  AnnotateParam(func.qualname, name, ann), evidence=Source.COMPILER, location=diag.location)
+
+
+def _unpacked(diag: Diagnostic) -> tuple[str, int] | None:
+    """(name, how many targets) for an underlined plain name unpacked by `a, b = name`."""
+    found = [f for f in jt.frames(diag.raw.splitlines()) if f.has_here]
+    if not found or not found[0].span.strip().isidentifier():
+        return None
+    try:
+        statement = ast.parse(found[0].first_source.strip()).body
+    except SyntaxError:
+        return None
+    if len(statement) != 1 or not isinstance(statement[0], ast.Assign) or len(statement[0].targets) != 1:
+        return None
+    target, value = statement[0].targets[0], statement[0].value
+    if not isinstance(target, (ast.Tuple, ast.List)) or any(isinstance(e, ast.Starred) for e in target.elts) \
+            or not isinstance(value, ast.Name) or value.id != found[0].span.strip():
+        return None
+    return value.id, len(target.elts)
 
 
 def _conditional_branches(diag: Diagnostic) -> dict[str, str | None] | None:
