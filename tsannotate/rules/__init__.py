@@ -32,6 +32,7 @@ from tsannotate.rules import (
     empty_container,
     enumerate_loop,
     final_constant,
+    held_object,
     jit_ignore,
     jit_unused,
     module_list,
@@ -50,6 +51,7 @@ RULES: tuple[ModuleType, ...] = (
     optional_attribute,  # TS003
     empty_container,  # TS004 — before TS006: a named element type beats the default guess
     empty_attribute,  # TS006
+    held_object,  # TS015 — a plain object a module holds: its class's `__init__` types (before TS005)
     tolist_local,  # TS014 — `seq = t.tolist()`: the type the probe saw, on the local
     param_type,  # TS005 — before TS001: an int parameter defaulting to None is Optional[int]
     final_constant,  # TS007 — after the type rules: a constant is the answer only when no type is
