@@ -108,10 +108,29 @@ def summary(outcome: Outcome, written: bool) -> str:
             return f"{name} now {_verb(outcome, 'scripts', 'script')}: {fixes}; wrote {_changed_files(outcome)}"
         return f"{name} would script after {fixes}; run with --apply to write {_changed_files(outcome)}"
     remaining = len(outcome.remaining)
-    head = f"{name} still {_verb(outcome, 'fails', 'fail')} to script ({remaining} error{'s' if remaining != 1 else ''} left"
+    failing = _failing(outcome)
+    if failing:
+        verb = "fails" if len(failing) == 1 else "fail"
+        head = f"{_listed(failing)} still {verb} to script ({remaining} error{'s' if remaining != 1 else ''} left"
+    else:
+        head = f"{name} still {_verb(outcome, 'fails', 'fail')} to script ({remaining} error{'s' if remaining != 1 else ''} left"
     if n:
         head += f" after {fixes}" + ("; wrote the fixes found" if written else "")
+    working = [t.name for t in outcome.targets if t.name not in failing] if failing else []
+    if working:
+        head += f"; {_listed(working)} {'scripts' if len(working) == 1 else 'script'}"
     return head + ")"
+
+
+def _failing(outcome: Outcome) -> list[str]:
+    """The targets that do not script, else those whose scripted call failed; [] when the targets
+    do not say (a load error, a pass that never got to them)."""
+    return [t.name for t in outcome.targets if not t.scripted] or \
+        [t.name for t in outcome.targets if t.scripted and not t.called and len(outcome.targets) > 1]
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _verb(outcome: Outcome, one: str, many: str) -> str:
