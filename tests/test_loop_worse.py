@@ -116,3 +116,42 @@ def test_an_ignore_whose_target_then_fails_when_called_is_worse() -> None:
     before = ScriptReport(targets=FAILING.targets, diagnostics=FAILING.diagnostics, observations=(_SEEN,))
     assert _worse(raised, before, [ignore])
     assert not _worse(raised, before, [_fix(Source.PROBE)])  # no decorator: the old rule decides
+
+
+YOLO_DETECT = '''\
+import torch
+from torch import nn
+
+
+class Head(nn.Module):
+    def __init__(self, nl=2):
+        super().__init__()
+        self.nl = nl
+        self.m = nn.ModuleList([nn.Conv2d(3, 4, 1) for _ in range(nl)])
+
+    def forward(self, x):
+        for i in range(self.nl):
+            x[i] = self.m[i](x[i])
+        return x
+
+
+def probe():
+    return Head(), [([torch.randn(1, 3, 4, 4), torch.randn(1, 3, 2, 2)],)]
+'''
+
+
+def test_a_fix_the_rewrite_cannot_make_is_reported_with_why_not_as_backed_out(tmp_path: Path) -> None:
+    """YOLOv5's `for i in range(self.nl): self.m[i]`: TS012 rewrites `range(len(self.m))` loops only."""
+    from tsannotate.loop import Loop, Options
+    from tsannotate.report import explain
+    from tsannotate.worker import Worker
+
+    path = tmp_path / "model.py"
+    path.write_text(YOLO_DETECT)
+    with Worker(timeout=60) as worker:
+        outcome = Loop(str(path), worker, Options(max_passes=5)).run(YOLO_DETECT)
+    declined = [(f, why) for p in outcome.passes for f, why in p.declined]
+    assert [f.code for f, _ in declined] == ["TS012"] and "range(len(" in declined[0][1]
+    assert not any(f.code == "TS012" for p in outcome.passes for f in p.backed_out)
+    lines = "\n".join(explain(outcome))
+    assert "not applied: TS012" in lines and "backed out: TS012" not in lines

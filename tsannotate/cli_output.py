@@ -87,6 +87,7 @@ _WORDS: dict[str, dict[str, Any]] = {  # a leading word and its style
     "note:": {"fg": "cyan"},
     "hint:": {"fg": "cyan"},
     "backed out:": {"fg": "yellow", "bold": True},
+    "not applied:": {"fg": "yellow", "bold": True},
 }
 _TAGS: dict[str, dict[str, Any]] = {  # bracketed tags inside a fix line
     "[needs-decision]": {"fg": "yellow"},

@@ -227,6 +227,7 @@ class Loop:
         self.scripter = scripter
         self.options = options
         self.tried: set[tuple[str, object]] = set()  # (file, fix key) applied or backed out: never again
+        self.declined: dict[tuple[str, object], str] = {}  # (file, fix key) → why the rewrite left it
         self.static_seconds: list[float] = []  # the mypy step's time, per pass
         self.static_notes: tuple[str, ...] = ()
         self.static_learned: tuple[tuple[tuple[str, str], str], ...] = ()  # carried to the next pass
@@ -359,11 +360,13 @@ class Loop:
                                                     "scripting the fixed source; nothing was written)")
                 return Outcome(self.path, original, original, False, load_error=error,
                                seconds=time.perf_counter() - started, notes=report.notes)
+            declined = [f for f in candidates if (self.file(f), f.key) in self.declined]
             passes.append(PassRecord(
                 len(passes) + 1, report.diagnostics,
                 tuple(self.at_user_lines(f, scripted) for f in applied),
-                tuple(self.at_user_lines(f, scripted) for f in backed_out),
-                time.perf_counter() - pass_started))
+                tuple(self.at_user_lines(f, scripted) for f in backed_out if f not in declined),
+                time.perf_counter() - pass_started,
+                tuple((self.at_user_lines(f, scripted), self.declined[(self.file(f), f.key)]) for f in declined)))
             if self.options.on_pass is not None:
                 self.options.on_pass(passes[-1])
             if not applied:
@@ -483,6 +486,10 @@ class Loop:
             mine = [f for f in fixes if self.file(f) == path]
             result = apply_edits(texts[path], [f.edit for f in mine if f.edit is not None])
             applied.extend(f for f in mine if f.edit in result.applied)
+            for edit, why in result.skipped:  # the rewrite cannot make it here: never again, and say why
+                for f in (f for f in mine if f.edit == edit):
+                    self.declined[(path, f.key)] = why
+                    self.tried.add((path, f.key))
             new[path] = result.text
         self.tried.update((self.file(f), f.key) for f in applied)
         if not applied or new == texts:

@@ -606,6 +606,7 @@ class PassRecord:
     fixes: tuple[Fix, ...]  # applied in this pass
     backed_out: tuple[Fix, ...] = ()
     seconds: float = 0.0
+    declined: tuple[tuple[Fix, str], ...] = ()  # proposed, but the rewrite could not make it: why
 
 
 @dataclass(frozen=True)

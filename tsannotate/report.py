@@ -93,6 +93,8 @@ def explain(outcome: Outcome) -> list[str]:
         for f in p.backed_out:
             lines.append(f"backed out: {fix_line(f)}\n    (applying it made scripting worse: "
                          "a target that compiled failed, or errors were added; nothing of it is written)")
+        for f, why in p.declined:
+            lines.append(f"not applied: {fix_line(f)}\n    (the rewrite left it: {why}; make the change by hand)")
     return lines
 
 
@@ -195,7 +197,9 @@ def to_json(outcome: Outcome, written: bool) -> str:
                     for t in outcome.targets],
         "fixes": [_fix_json(f, p.number, "written" if written else "proposed")
                   for p in outcome.passes for f in p.fixes],
-        "backed_out": [_fix_json(f, p.number, "backed-out") for p in outcome.passes for f in p.backed_out],
+        "backed_out": [_fix_json(f, p.number, "backed-out") for p in outcome.passes for f in p.backed_out]
+        + [{**_fix_json(f, p.number, "not-applied"), "reason": f"{f.reason} — not applied: {why}"}
+           for p in outcome.passes for f, why in p.declined],
         "diagnostics": [_diag_json(d) for d in outcome.remaining],
         "passes": [{"number": p.number, "fixes": len(p.fixes), "backed_out": len(p.backed_out),
                     "errors": len(p.diagnostics), "seconds": round(p.seconds, 3)} for p in outcome.passes],
