@@ -31,7 +31,6 @@ from tsannotate.records import (
     DiagnosticKind,
     Evidence,
     Fix,
-    FunctionFacts,
     Location,
     Observation,
     Role,
@@ -89,9 +88,9 @@ def _constructor(evidence: Evidence, class_name: str) -> Iterator[Fix]:
                 continue
             ann = annotation(seen, source)
             yield Fix(CODE, f"annotate parameter `{param.name}` of {init.qualname} as {ann.text}",
-                      f"{_built(obs, seen, class_name)}; TorchScript compiles the class of a module's "
-                      f"{class_name} attribute from its `__init__`, and takes an unannotated parameter "
-                      f"for a Tensor", AnnotateParam(init.qualname, param.name, ann),
+                      f"{_built(obs, seen, class_name)}; TorchScript compiles {class_name}, the class of "
+                      f"an object a module holds, from its `__init__`, where it takes an unannotated "
+                      f"parameter for a Tensor", AnnotateParam(init.qualname, param.name, ann),
                       evidence=Source.PROBE, location=Location(source.path, init.first_line))
         return  # the nearest `__init__` is the one that ran
 
@@ -130,7 +129,8 @@ def _advice(evidence: Evidence, annotated: set[str]) -> Iterator[Fix]:
         if not fields:
             continue
         attr, kind = diag.symbol, _bare(py)
-        copies = "; ".join(f"`self.{f} = {attr}.{f}`" for f in fields)
+        held = _held_as(source, diag.owner or "", attr)
+        copies = "; ".join(f"`self.{f} = {held}.{f}`" for f in fields)
         reads = ", ".join(f"`self.{attr}.{f}`" for f in fields)
         also = sorted({r.line for r in source.reads if r.attr == attr and r.function.startswith(
             f"{diag.owner}.") and (diag.location is None or r.line != diag.location.line)})
@@ -144,11 +144,20 @@ def _advice(evidence: Evidence, annotated: set[str]) -> Iterator[Fix]:
                   None, safety=Safety.DISPLAY_ONLY, location=diag.location)
 
 
+def _held_as(source: SourceIndex, class_name: str, attr: str) -> str:
+    """What `__init__` stores in `self.attr`, when that is a plain name (`self.config = config`),
+    else `self.attr` itself."""
+    values = {a.value_text for a in source.attributes
+              if a.class_name == class_name and a.attr == attr and a.function == f"{class_name}.__init__"}
+    value = values.pop() if len(values) == 1 else ""
+    return value if value.isidentifier() else f"self.{attr}"
+
+
 def _fields_read(diag: Diagnostic) -> list[str]:
     """`block_size` for the compiler's `self.config.block_size` (every field the quoted lines
     read, in order; a method called on the object is not a field)."""
     pattern = re.compile(rf"\bself\.{re.escape(diag.symbol or '')}\.(\w+)\b(?!\s*\()")
-    spans = [f.first_source + "\n" + f.span for f in frames(diag.raw.splitlines()) if f.has_here]
+    spans = [f.first_source for f in frames(diag.raw.splitlines()) if f.has_here]
     return list(dict.fromkeys(m.group(1) for text in spans[:1] for m in pattern.finditer(text)))
 
 

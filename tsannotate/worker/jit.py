@@ -74,7 +74,8 @@ def script_targets(loaded: Loaded, targets: list[Target]) -> Results:
     eager = {id(t): _eager_outputs(t, results.notes, recorder) for t in targets}  # before scripting
     if all(eager[id(t)] is not None or t.inputs is None for t in targets):
         results.eager = {t.name: e.outputs if e else [] for t in targets for e in [eager[id(t)]]}
-    results.observations = recorder.observations()
+    held = tuple(dict.fromkeys(o for t in targets for o in t.held))  # as the probe built the model
+    results.observations = recorder.observations() + held
     results.notes.extend(recorder.notes())
     for target in targets:
         _script_one(loaded, target, eager[id(target)], results)
@@ -94,8 +95,10 @@ def _script_one(loaded: Loaded, target: Target, eager: _Eager | None, results: R
         _forget_failed_types()
         results.twins.clear()
         results.targets.append(TargetResult(target.name, scripted=False))
-        results.diagnose(_compile_diagnostic(loaded, exc, target.name))
+        diag = _compile_diagnostic(loaded, exc, target.name)
+        results.diagnose(diag)
         if isinstance(target.obj, nn.Module):
+            _held_class_error(loaded, target.obj, diag, target.name, results)
             _script_submodules(loaded, target, results)
         return
     if isinstance(target.obj, nn.Module):
@@ -136,9 +139,41 @@ def _script_submodules(loaded: Loaded, target: Target, results: Results) -> None
         except Exception as exc:
             _forget_failed_types()
             failed_classes.add(cls)
-            results.diagnose(_compile_diagnostic(loaded, exc, f"{target.name}.{name}"))
+            diag = _compile_diagnostic(loaded, exc, f"{target.name}.{name}")
+            results.diagnose(diag)
+            _held_class_error(loaded, sub, diag, f"{target.name}.{name}", results)
         else:  # how it compiles on its own is evidence too (e.g. `mask=None` → Tensor)
             results.sign(method_signatures(loaded, sub, scripted))
+
+
+def _held_class_error(loaded: Loaded, root: nn.Module, diag: Diagnostic, target: str,
+                      results: Results) -> None:
+    """The compiler's own error for the class of a plain object a module holds.
+
+    `self.box_coder = BoxCoder(...)`: TorchScript compiles the class of such an attribute when
+    it can, and when that fails it reports only that the value "could not be converted",
+    swallowing why. Compiling the class again, as TorchScript did, brings back the error the
+    rules can act on (an attribute inferred as a Tensor, a method parameter). A dataclass is
+    left alone: TorchScript's attribute conversion cannot take one (see TS015's advice).
+    """
+    import dataclasses
+
+    if diag.kind is not DiagnosticKind.ATTRIBUTE_CONVERSION or not diag.symbol or not diag.types:
+        return
+    for module in root.modules():
+        if type(module).__name__ != diag.owner:
+            continue
+        value = vars(module).get(diag.symbol)
+        cls = type(value)
+        if value is None or isinstance(value, nn.Module) or dataclasses.is_dataclass(cls) \
+                or not loaded.in_project(cls) or not diag.types[0].endswith(cls.__qualname__):
+            continue
+        try:
+            torch.jit.script(cls)
+        except Exception as exc:
+            _forget_failed_types()
+            results.diagnose(_compile_diagnostic(loaded, exc, f"{target}.{diag.symbol}"))
+        return
 
 
 def _post_order(root: nn.Module) -> list[tuple[str, nn.Module]]:

@@ -19,6 +19,14 @@ stops being recorded after `MAX_CALLS` calls in one activation (one probe input)
 Nested functions, lambdas, comprehensions and generators are never recorded. The hook never lets an exception out: a failure is
 counted and reported as one note, and the model computes exactly what it would
 without it.
+
+`Recorder(files, constructors=True)` records only the arguments of `__init__` calls of
+objects that are not `nn.Module`s, while the probe builds the model (`held_objects` then keeps
+those of the classes whose instances the model holds as attributes: `self.box_coder =
+BoxCoder(weights=(1.0, 1.0, 1.0, 1.0))`). Those are keyed by the class, not by the method:
+an ARG observation whose qualname is "BoxCoder" (the class defining that `__init__`) and not
+"BoxCoder.__init__", so that no rule looking up what a function was passed picks them up;
+only the rule for held objects (TS015) reads them.
 """
 
 from __future__ import annotations
@@ -100,8 +108,9 @@ class _Joined:
 class Recorder:
     """Joined observations of every recorded call; `active()` installs the hook."""
 
-    def __init__(self, files: set[str] | frozenset[str]) -> None:
+    def __init__(self, files: set[str] | frozenset[str], constructors: bool = False) -> None:
         self.files = frozenset(files)
+        self.constructors = constructors  # only `__init__` of objects that are not modules: see above
         self.failures = 0
         self._first_failure = ""
         # Keyed by id(code): a code object's own hash is recomputed on every lookup (~0.4 µs).
@@ -154,6 +163,7 @@ class Recorder:
 
     def _make_profile(self) -> _Profile:
         codes, capped, alive, files = self._codes, self._capped, self._alive, self.files
+        init_only = self.constructors
         lookup, identity = codes.get, id
         on_call, on_return, fail = self._on_call, self._on_return, self._fail
 
@@ -166,7 +176,8 @@ class Recorder:
                 try:
                     if info is code:
                         alive.append(code)
-                        info = codes[identity(code)] = _Code(code) if _recorded(code, files) else None
+                        info = codes[identity(code)] = _Code(code) if _recorded(code, files) and (
+                            not init_only or code.co_name == "__init__") else None
                         if info is None:
                             return
                     assert isinstance(info, _Code)
@@ -200,12 +211,20 @@ class Recorder:
     def _on_call(self, frame: FrameType, info: _Code) -> None:
         local = frame.f_locals
         see = self._see
+        if self.constructors:
+            if info.first and info.owner and not isinstance(local.get(info.first), nn.Module):
+                for name, (path, _, arg, role) in info.args:
+                    if name in local:
+                        see((path, info.owner, arg, role), local[name])
+            return
         for name, key in info.args:
             if name in local:
                 see(key, local[name])
         self._attributes(info, local)
 
     def _on_return(self, frame: FrameType, info: _Code, value: Any) -> None:
+        if self.constructors:
+            return
         if info.bytecode[frame.f_lasti] not in _RETURN_OPS:
             return  # an exception is unwinding the frame: no return value, half-run locals
         self._see(info.return_key, value)
@@ -254,6 +273,23 @@ class Recorder:
             joined.note = joined.note or seen.note
         else:
             joined.type = seen if joined.type is None else join(joined.type, seen)
+
+
+def held_objects(recorder: Recorder, models: list[Any]) -> tuple[Observation, ...]:
+    """What a constructor recorder saw, kept for the classes (or their bases) of the plain
+    objects `models` and their submodules hold as attributes."""
+    owners: set[tuple[str, str]] = set()
+    for model in models:
+        if not isinstance(model, nn.Module):
+            continue
+        for module in model.modules():
+            for name, value in vars(module).items():
+                if name in _MODULE_OWN or isinstance(value, (nn.Module, type)) or value is None:
+                    continue
+                for cls in type(value).__mro__:
+                    if cls is not object:
+                        owners.add((_file_of(cls), cls.__qualname__))
+    return tuple(o for o in recorder.observations() if (o.path, o.qualname) in owners)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tsannotate.records import LoadError, LoadFailure, ScriptRequest
+from tsannotate.records import LoadError, LoadFailure, Observation, ScriptRequest
 from tsannotate.worker.errors import (
     LoadFailed,
     compile_source,
@@ -28,6 +28,7 @@ from tsannotate.worker.errors import (
     import_failure,
 )
 from tsannotate.worker.loader import Loaded, Restore, add_path, import_name
+from tsannotate.worker.recorder import Recorder, held_objects
 from tsannotate.worker.rng import seed
 
 
@@ -39,6 +40,9 @@ class Target:
     # what torch.jit.script(obj) returns, when already known (the worker's last script pass
     # scripted this very instance, and copied both before anything called them): see kept.py
     twin: Any = None
+    # the constructor arguments of the plain objects (not modules) of the project that the
+    # probe's models hold as attributes, as the probe built them (see recorder.held_objects)
+    held: tuple[Observation, ...] = ()
 
 
 @dataclass
@@ -60,7 +64,7 @@ def find_targets(loaded: Loaded, request: ScriptRequest, restore: Restore) -> Fo
     try:
         probe = None if request.no_probe else _probe_callable(loaded, request, restore)
         if probe is not None:
-            found.targets = _call_probe(probe)
+            found.targets = _call_probe(probe, loaded.project_files)
     except _ProbeProblem as exc:  # the user's probe is broken: bad input, never a silent fallback
         raise LoadFailed(LoadError(
             LoadFailure.PROBE, f"{exc.message}; fix the probe, or pass --no-probe to work from compiler "
@@ -136,11 +140,13 @@ def _load_probe_file(path: str, loaded: Loaded, restore: Restore) -> types.Modul
     return module
 
 
-def _call_probe(probe: Callable[[], Any]) -> list[Target]:
+def _call_probe(probe: Callable[[], Any], files: set[str] | frozenset[str] = frozenset()) -> list[Target]:
     name = getattr(probe, "__name__", "probe")
+    constructors = Recorder(files, constructors=True)
     try:
         seed()
-        result = probe()
+        with constructors.active():
+            result = probe()
     except (Exception, SystemExit) as exc:
         raise _ProbeProblem(f"{name}() raised {describe(exc)}", format_user_traceback(exc)) from None
     expected = f"{name}() must return (model, [args_tuple, ...]) or a list of such pairs"
@@ -158,6 +164,9 @@ def _call_probe(probe: Callable[[], Any]) -> list[Target]:
                     f"{expected}; it returned {_shape(result)}, and input {i} is "
                     f"{_shape(args)}, not a tuple of arguments (write [(x,)] for one argument)")
         targets.append(Target(_target_name(obj), obj, list(inputs)))
+    held = held_objects(constructors, [t.obj for t in targets])
+    for t in targets:
+        t.held = held
     return targets
 
 
