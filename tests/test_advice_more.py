@@ -76,6 +76,21 @@ CASES = {
             def forward(self, x):
                 return apply(self.fc, x)
         """, "calling a module passed as an argument", "self.head(x)"),
+    "register_buffer_in_forward": ("""\
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.cached = 0
+
+            def _set_cache(self, n: int):
+                self.cached = n
+                self.register_buffer("table", torch.arange(n), persistent=False)
+
+            def forward(self, x):
+                if x.size(0) > self.cached:
+                    self._set_cache(x.size(0))
+                return x
+        """, "`self.register_buffer(...)` in compiled code", "assign it here (`self.table = t`)"),
     "no_grad_forward": ("""\
         import torch.nn.functional as F
 
@@ -227,3 +242,19 @@ def test_a_starred_unpacking_is_not_guessed(tmp_path: Path) -> None:
     d = parse_compile_error(message, "RuntimeError", "M")
     assert not [f for f in rules.plan(Evidence(index_source(path, text), (d,), original=index_source(path, text)))
                 if isinstance(f.edit, AnnotateParam) and f.code == "TS005"]
+
+
+def test_an_error_inside_torch_names_the_users_line_that_reaches_it(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tsannotate.cli import app
+
+    body, _, _ = CASES["register_buffer_in_forward"]
+    text = HEAD + dedent(body) + "\n\ndef probe():\n    return M(), [(torch.randn(4),)]\n"
+    path = tmp_path / "model.py"
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["fix", str(path)])
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "self.register_buffer" in l)
+    assert result.exit_code == 1 and path.read_text() == text
+    assert "module.py" in result.stderr and f"your code reaches it at {path}:{line}:" in result.stderr
+    assert f"at {path}:{line}:" in result.stderr and "self.table = t" in result.stderr  # the advice, there too

@@ -158,6 +158,10 @@ def remaining_lines(outcome: Outcome, written: bool) -> list[str]:
         d = replace(d, location=relocate(d.location, outcome.path, mapper))
         if d.location is not None and d.location.path in outcome.not_edited:
             why = "the error is in a file outside the model's project, which tsannotate never edits"
+            reached = next((c for c in d.call_chain if c.path not in outcome.not_edited), None)
+            if reached is not None:
+                why += (f"; your code reaches it at {where(relocate(reached, outcome.path, mapper) or reached)}: "
+                        "change that call, or keep it out of compiled code")
         elif where_then and (where_then.line, where_then.column) in advised:
             why = "it needs a refactor: see the advice below"
         else:

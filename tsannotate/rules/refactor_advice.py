@@ -101,6 +101,7 @@ _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
     yield from _decorated_forward(evidence)
+    yield from _module_api(evidence)
     for diag in evidence.diagnostics:
         if diag.kind not in _ADVISED or (diag.kind is K.CONSTANT_NEEDED and (diag.symbol or "").startswith("self.")):
             continue  # an attribute index is TS007's (Final); a loop variable needs a refactor
@@ -117,6 +118,34 @@ def _quoted(raw: str) -> str:
     """The source lines the compiler quotes up to its `<--- HERE` marker (the offending line)."""
     head, marker, _ = raw.partition("<--- HERE")
     return "\n".join(head.splitlines()[-3:]) if marker else ""
+
+
+_MODULE_API = {
+    "register_buffer": "register the buffer once in `__init__` (`self.register_buffer(\"table\", t, persistent=False)`) "
+                       "and assign it here (`self.table = t`): a compiled method can rebind a tensor attribute",
+    "register_parameter": "create the parameter in `__init__` and update its value here (`self.weight.copy_(...)` "
+                          "under `torch.no_grad()`, or keep a tensor attribute)",
+    "add_module": "create the submodule in `__init__` (an `nn.ModuleDict` when the set varies) and only call it here",
+}
+
+
+def _module_api(evidence: Evidence) -> Iterator[Fix]:
+    """LLaMA's rotary `_set_cos_sin_cache`, reached from forward, calls `self.register_buffer`: the
+    compiler then fails inside torch's module.py ("Unknown type name 'torch.jit.ScriptModule'"), a file
+    the user cannot change. The call is the user's: advise there."""
+    for diag in evidence.diagnostics:
+        method = (diag.function or "").rsplit(".", 1)[-1]
+        todo = _MODULE_API.get(method)
+        here = next((c for c in diag.call_chain if _same_path(c.path, evidence.source.path)), None)
+        if todo is None or here is None:
+            continue
+        yield Fix(CODE, f"refactor: `self.{method}(...)` in compiled code",
+                  f"TorchScript cannot compile nn.Module.{method}: {todo} — the compiler said: {diag.message}",
+                  None, safety=Safety.DISPLAY_ONLY, location=here)
+
+
+def _same_path(a: str, b: str) -> bool:
+    return a == b or a.endswith("/" + b.lstrip("./")) or b.endswith("/" + a.lstrip("./"))
 
 
 _WRAPPING = ("no_grad", "inference_mode", "enable_grad", "autocast")
