@@ -258,3 +258,46 @@ def test_an_error_inside_torch_names_the_users_line_that_reaches_it(tmp_path: Pa
     assert result.exit_code == 1 and path.read_text() == text
     assert "module.py" in result.stderr and f"your code reaches it at {path}:{line}:" in result.stderr
     assert f"at {path}:{line}:" in result.stderr and "self.table = t" in result.stderr  # the advice, there too
+
+
+# --------------------------------------------------------------------------- TS007 from a filled container
+
+DETR_HEAD = HEAD + dedent("""\
+    class Head(nn.Module):
+        def __init__(self, aux_loss=False):
+            super().__init__()
+            self.proj = nn.Linear(4, 4)
+            self.aux_loss = aux_loss
+
+        def forward(self, hs):
+            y = self.proj(hs)
+            out = {"pred_logits": y[-1]}
+            if self.aux_loss:
+                out["aux_outputs"] = [{"pred_logits": a} for a in y[:-1]]
+            return out
+
+
+    def probe():
+        return Head(), [(torch.randn(2, 3, 4),)]
+    """)
+
+
+def test_a_flag_guarding_an_item_of_another_type_in_a_filled_dict_becomes_final(tmp_path: Path) -> None:
+    """DETR's aux_loss: `out = {...}` is not empty, so TS004 has nothing to annotate; the flag's
+    branch is what must not compile."""
+    from tsannotate.loop import Loop, Options
+    from tsannotate.worker import Worker
+
+    path = tmp_path / "model.py"
+    path.write_text(DETR_HEAD)
+    with Worker(timeout=60) as worker:
+        outcome = Loop(str(path), worker, Options(max_passes=5)).run(DETR_HEAD)
+        assert outcome.scripts and len(outcome.passes) == 1
+        assert "    aux_loss: Final[bool]\n" in outcome.final
+        reassigned = DETR_HEAD.replace("        return out\n", "        self.aux_loss = False\n        return out\n")
+        assert reassigned != DETR_HEAD
+        path.write_text(reassigned)
+        other = Loop(str(path), worker, Options(max_passes=5)).run(reassigned)
+    assert "aux_loss: Final" not in other.final  # assigned outside __init__: not a constant
+    [d] = [d for d in other.remaining if d.symbol == "out"]
+    assert d.message.startswith("`out` is a Dict[str, Tensor] (an empty container's default, or what its first items")

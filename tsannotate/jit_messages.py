@@ -351,8 +351,9 @@ def _classify_variants(d: Diagnostic, vs: list[jt.Variant], f: jt.Frame | None) 
             symbol = _container(v, f)
             default = "List[Tensor]" if container.startswith("List[") else "Dict[str, Tensor]"
             return replace(d, kind=K.EMPTY_CONTAINER, symbol=symbol, types=(typ,) if typ else (),
-                           message=f"Empty container {symbol or ''} defaults to {default}, but a value of type "
-                                   f"{elem} is stored in it ({v.name})".replace("  ", " "))
+                           message=f"{f'`{symbol}`' if symbol else 'A container'} is a {default} (an empty "
+                                   f"container's default, or what its first items make it), but a value of type "
+                                   f"{elem} is stored in it ({v.name})")
     if any(v.name.startswith("aten::_set_item") and "'Dict[str, Tensor]'" in v.failure for v in vs):
         # d[1] = ... on an empty dict: the key type is wrong, the value type is unknown
         key = next((m.group("found") for v, m in expects if m.group("arg") == "idx"), "another type")

@@ -158,7 +158,8 @@ def _constant_needed(diag: Diagnostic, source: SourceIndex, func: FunctionFacts 
             return cls, m.group(1), t, f"{diag.message}; a Final attribute is a constant"
         return None
     if (diag.kind in (DiagnosticKind.UNKNOWN, DiagnosticKind.UNSUPPORTED, DiagnosticKind.ATTRIBUTE_CONVERSION)
-            or _untyped_change(diag)) and diag.location is not None and func is not None:
+            or _untyped_change(diag) or _filled_container(diag, source, func)) \
+            and diag.location is not None and func is not None:
         flag, where = _guarding_flag(evidence, cls.name, func.qualname, diag), "in a branch"
         if flag is None and func.name != "forward":  # a helper only a flag's branch calls
             flag = common_flag(evidence, cls.name, [(c.function, c.line) for c in calls_of(func, source)])
@@ -184,6 +185,20 @@ def _dispatch_value(diag: Diagnostic, source: SourceIndex, func: FunctionFacts |
         if value:
             return value
     return None
+
+
+_EMPTY = (ValueKind.EMPTY_LIST, ValueKind.EMPTY_DICT, ValueKind.DICT_OF_EMPTY_LISTS)
+
+
+def _filled_container(diag: Diagnostic, source: SourceIndex, func: FunctionFacts | None) -> bool:
+    """DETR's `out = {"pred_logits": y}`, then `out["aux_outputs"] = [...]` under `if self.aux_loss:`:
+    the compiler reports an element of another type stored in a container; this one was not empty
+    (its first value set its type), so no annotation of it is TS004's to give."""
+    if diag.kind is not DiagnosticKind.EMPTY_CONTAINER or not diag.symbol or func is None:
+        return False
+    first = min((a for a in source.locals if a.function == func.qualname and a.name == diag.symbol),
+                key=lambda a: a.line, default=None)
+    return first is not None and first.value not in _EMPTY and first.value is not ValueKind.NONE
 
 
 def _untyped_change(diag: Diagnostic) -> bool:
