@@ -3,6 +3,7 @@ reports the worker sends. The end-to-end behaviour is in the golden and CLI test
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from tsannotate.loop import _worse
@@ -155,3 +156,19 @@ def test_a_fix_the_rewrite_cannot_make_is_reported_with_why_not_as_backed_out(tm
     assert not any(f.code == "TS012" for p in outcome.passes for f in p.backed_out)
     lines = "\n".join(explain(outcome))
     assert "not applied: TS012" in lines and "backed out: TS012" not in lines
+
+
+def test_an_attribute_that_could_not_be_converted_and_its_classs_own_error_count_once() -> None:
+    """The worker brings back why a held object's class failed (`box_coder`: BoxCoder's own error,
+    reported under `Net.box_coder`): a fix that lets compilation reach it is progress, not two errors."""
+    from tsannotate.loop import _badness
+
+    conversion = Diagnostic(DiagnosticKind.ATTRIBUTE_CONVERSION, "Module 'Net' has no attribute 'box_coder'",
+                            Location("/m.py", 20), symbol="box_coder", target="Net")
+    cause = Diagnostic(DiagnosticKind.UNKNOWN, "Tensor (inferred) cannot be used as a tuple", Location("/m.py", 9),
+                       target="Net.box_coder")
+    reached = ScriptReport(targets=FAILING.targets, diagnostics=(conversion, cause))
+    assert _badness(reached) == _badness(FAILING)
+    assert not _worse(reached, FAILING, [_fix(Source.PROBE)])
+    unrelated = replace(cause, target="Net")
+    assert _badness(ScriptReport(targets=FAILING.targets, diagnostics=(conversion, unrelated)))[2] == 2

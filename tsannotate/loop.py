@@ -19,6 +19,7 @@ from tsannotate.records import (
     AnnotateParam,
     Decorate,
     Diagnostic,
+    DiagnosticKind,
     Edit,
     Evidence,
     FileChange,
@@ -82,8 +83,13 @@ def _badness(report: ScriptReport, probed: bool = False) -> tuple[int, int, int]
         return (1, 0, 0)
     failing = sum(not (t.scripted and (t.called or not probed)) for t in report.targets)
     # one error, not one per module that contains it: an error without a location is reported
-    # once for each enclosing module scripted on its own
-    return (0, failing, len({_key(d) for d in report.diagnostics}))
+    # once for each enclosing module scripted on its own; and one for an attribute whose value could
+    # not be converted together with the error of its class the worker brought back (jit.py,
+    # `_held_class_error`: the cause is reported under the target `<target>.<attribute>`)
+    causes = {d.target for d in report.diagnostics}
+    counted = {_key(d) for d in report.diagnostics
+               if not (d.kind is DiagnosticKind.ATTRIBUTE_CONVERSION and f"{d.target}.{d.symbol}" in causes)}
+    return (0, failing, len(counted))
 
 
 # Fixes that stand on evidence of their own, not on a compiler error they were meant to clear:

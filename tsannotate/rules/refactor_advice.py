@@ -72,7 +72,10 @@ _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.
     (r"Set aren't supported|type set\b", "a set", "use a List, or a Dict[T, bool] for membership"),
     (r"object has no attribute or method 'forward'", "super().forward()",
      "call the parent's computation through a named method of the base class (`self._base_forward(x)`) "
-     "or repeat it; TorchScript does not compile super()"),
+     "or repeat it; TorchScript does not compile super(). A torch layer's base has a functional form to "
+     "call instead: `F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)` for "
+     "nn.LayerNorm, `self._conv_forward(x, self.weight, self.bias)` for nn.Conv1d/2d, `F.linear(x, "
+     "self.weight, self.bias)` for nn.Linear"),
     (r"Python builtin <built-in function next>", "`next(...)` (as in `next(self.parameters())`)",
      "read a named parameter or buffer instead (`self.decoder.weight`, `.device`/`.dtype` from it): TorchScript "
      "has no iterators, and an @torch.jit.ignore method sees no parameters on the scripted module"),

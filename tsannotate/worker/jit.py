@@ -139,6 +139,8 @@ def _script_submodules(loaded: Loaded, target: Target, results: Results) -> None
         except Exception as exc:
             _forget_failed_types()
             failed_classes.add(cls)
+            if _REDEFINED in str(exc):  # the class failed in the target's own attempt: that error is the news
+                continue
             diag = _compile_diagnostic(loaded, exc, f"{target.name}.{name}")
             results.diagnose(diag)
             _held_class_error(loaded, sub, diag, f"{target.name}.{name}", results)
@@ -174,6 +176,12 @@ def _held_class_error(loaded: Loaded, root: nn.Module, diag: Diagnostic, target:
             _forget_failed_types()
             results.diagnose(_compile_diagnostic(loaded, exc, f"{target}.{diag.symbol}"))
         return
+
+
+# TorchScript's compilation unit keeps a class whose compile failed half-defined; compiling it again
+# in the same process says so ("Can't redefine method: forward on class: __torch__.m.LayerNorm"), which
+# is about the worker's state, not about the user's code.
+_REDEFINED = "Can't redefine method"
 
 
 def _post_order(root: nn.Module) -> list[tuple[str, nn.Module]]:
