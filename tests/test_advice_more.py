@@ -301,3 +301,24 @@ def test_a_flag_guarding_an_item_of_another_type_in_a_filled_dict_becomes_final(
     assert "aux_loss: Final" not in other.final  # assigned outside __init__: not a constant
     [d] = [d for d in other.remaining if d.symbol == "out"]
     assert d.message.startswith("`out` is a Dict[str, Tensor] (an empty container's default, or what its first items")
+
+
+def test_advice_for_a_construct_inside_the_standard_library_goes_to_the_users_line(tmp_path: Path) -> None:
+    """YOLOv5's SPPF: `with warnings.catch_warnings():` in forward; the compiler fails inside warnings.py."""
+    path, text, message = compile_error(tmp_path, """\
+        import warnings
+
+
+        class M(nn.Module):
+            def forward(self, x):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    y = x * 2
+                return y
+        """)
+    d = parse_compile_error(message, "RuntimeError", "M")
+    [fix] = [f for f in rules.plan(Evidence(index_source(path, text), (d,))) if f.code == "TS020"]
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "catch_warnings()" in l)
+    assert fix.location is not None and fix.location.path == path and fix.location.line == line
+    assert fix.title.startswith("refactor: a call into code TorchScript cannot compile")
+    assert "warnings.py" in fix.reason and "keep its body" in fix.reason

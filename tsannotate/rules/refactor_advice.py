@@ -113,8 +113,14 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
             continue
         name, todo = found
         todo = todo.replace("{symbol}", diag.symbol or "value")
+        place, inside = _placed(diag, evidence.source)
+        if inside:  # the construct is in a file the user does not change: what to do is at their call
+            name, todo = f"a call into code TorchScript cannot compile ({name})", (
+                f"this line reaches {inside}, where TorchScript cannot compile {name}: keep the call out of "
+                "compiled code (drop a `with warnings.catch_warnings():` and keep its body; put an eager-only "
+                "call under `if not torch.jit.is_scripting():`), or move it into an @torch.jit.ignore helper")
         yield Fix(CODE, f"refactor: {name}", f"{todo} — the compiler said: {diag.message}", None,
-                  safety=Safety.DISPLAY_ONLY, location=diag.location or _constructed(diag, evidence.source))
+                  safety=Safety.DISPLAY_ONLY, location=place or _constructed(diag, evidence.source))
 
 
 def _quoted(raw: str) -> str:
@@ -145,6 +151,18 @@ def _module_api(evidence: Evidence) -> Iterator[Fix]:
         yield Fix(CODE, f"refactor: `self.{method}(...)` in compiled code",
                   f"TorchScript cannot compile nn.Module.{method}: {todo} — the compiler said: {diag.message}",
                   None, safety=Safety.DISPLAY_ONLY, location=here)
+
+
+def _placed(diag: Diagnostic, source: SourceIndex) -> tuple[Location | None, str]:
+    """Where advice goes: the error's line, or, for an error inside another file (the standard
+    library's warnings.catch_warnings, a package) that this file's code reaches, the line of this file
+    that reaches it, and where the construct itself is ("" when it is here)."""
+    if diag.location is None or _same_path(diag.location.path, source.path):
+        return diag.location, ""
+    here = next((c for c in diag.call_chain if _same_path(c.path, source.path)), None)
+    if here is None:
+        return diag.location, ""
+    return here, f"{diag.location.path}:{diag.location.line}"
 
 
 def _same_path(a: str, b: str) -> bool:
