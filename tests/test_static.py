@@ -152,7 +152,8 @@ def test_unobserved_keeps_runtime_evidence_first() -> None:
 
 
 def test_static_fix_says_mypy_and_is_tagged_static() -> None:
-    text = "def f(n: int):\n    first = None\n    for i in range(n):\n        first = i\n    return first\n"
+    text = ("import torch\n@torch.jit.script\ndef f(n: int):\n    first = None\n    for i in range(n):\n"
+            "        first = i\n    return first\n")  # compiled: mypy's inferences count only there
     evidence = Evidence(index_source("/p/m.py", text), observations=(
         Observation("f", "first", Role.LOCAL, "Optional[int]", static=True),))
     (fix,) = rules.plan(evidence)
@@ -162,7 +163,8 @@ def test_static_fix_says_mypy_and_is_tagged_static() -> None:
 
 
 def test_static_argument_fix() -> None:
-    text = "def helper(a, b):\n    return a * b\n"
+    text = ("import torch\ndef helper(a, b):\n    return a * b\n\n"
+            "class Net(torch.nn.Module):\n    def forward(self, x):\n        return helper(x, 0.5)\n")
     evidence = Evidence(index_source("/p/m.py", text), observations=(
         Observation("helper", "b", Role.ARG, "float", count=2, static=True),))
     (fix,) = rules.plan(evidence)

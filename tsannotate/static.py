@@ -11,7 +11,9 @@ functions are inferred. From the typed tree:
 - ARG: the join of the arguments passed at the file's own call sites (`helper(x, 0.5)`,
   `self.block(x, mask)`, `model(x, 3)`).
 
-Anything mypy types as `Any` says nothing. The private copy differs from the pass's
+Anything mypy types as `Any` says nothing. The rules use these only for functions TorchScript
+compiles (`rules._common.Reach`): a helper only `__init__` calls (`to_2tuple(patch_size)`) is
+inferred too, but never compiled, so its call sites' types are not proposed. The private copy differs from the pass's
 source only in annotations mypy reads and TorchScript never sees: parameters with a
 literal default get its type (`dim=4` → `dim: int = 4`), so `self.dim = dim` is an int.
 Runs in the CLI process: mypy reads torch's inline types from the installed package, and

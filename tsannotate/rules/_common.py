@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from tsannotate import tstypes
 from tsannotate.records import (
     Annotation,
     AttributeAssignment,
+    CallSite,
     Diagnostic,
     Evidence,
     FunctionFacts,
     LocalAssignment,
     Location,
     Observation,
-    Role,
     ParamFacts,
+    Role,
     Source,
     SourceIndex,
 )
@@ -116,7 +117,7 @@ _UNCOMPILED = ("ignore", "unused")
 def compiled_functions(source: SourceIndex) -> list[FunctionFacts]:
     """Functions TorchScript may compile: everything but @torch.jit.ignore/unused ones."""
     return [f for f in source.functions
-            if not any(d.rsplit(".", 1)[-1] in _UNCOMPILED for d in f.decorators)]
+            if not any(_decorator_name(d) in _UNCOMPILED for d in f.decorators)]
 
 
 def observed_type(obs: Observation | None) -> TSType | None:
@@ -190,12 +191,152 @@ def init_attributes(source: SourceIndex) -> list[AttributeAssignment]:
 
 
 def observed_params(evidence: Evidence) -> Iterator[tuple[FunctionFacts, ParamFacts, Observation, TSType]]:
-    """Each unannotated, non-star parameter of a compiled function with what was seen in it."""
+    """Each unannotated, non-star parameter of a compiled function with what was seen in it (in a
+    function TorchScript compiles: see `Reach`)."""
+    reach = Reach.of(evidence)
     for func in compiled_functions(evidence.source):
         for param in func.params:
             if param.annotation is not None or param.star:
                 continue
             obs = evidence.observed(func.qualname, param.name, Role.ARG)
             seen = observed_type(obs)
-            if obs is not None and seen is not None:
+            if obs is not None and seen is not None and reach.counts(func.qualname, obs):
                 yield func, param, obs, seen
+
+
+# --------------------------------------------------------------------------- what TorchScript compiles
+
+# Decorators that make TorchScript compile a function without a call from compiled code: exported
+# methods, scripted functions, old-style script methods, and a module's properties (compiled with it).
+_ENTRY_DECORATORS = frozenset({"export", "script", "script_method", "property", "setter", "getter",
+                               "deleter", "cached_property"})
+
+
+class Reach:
+    """Which functions of this file TorchScript compiles, as far as the file and the worker say.
+
+    Entry points: every `forward` method, methods decorated @torch.jit.export (and properties),
+    functions decorated @torch.jit.script, a function a module attribute holds (`self.act = gelu`),
+    every function that compiled (the worker's signatures) and every function a compiler error is
+    in or was compiled from (its call chain; not a `__init__`: TorchScript compiles a module's
+    `__init__` never, and a TorchScript class's only through a call of the class). From those, what
+    the file's code refers to: `helper(...)` and `self.method(...)` (`rules._bool_params.callee_of`),
+    a class of the file called (its methods), any `<expr>.name(...)` or `self.name` read — every
+    method of that name in the file (a subclass's override, `self.encoder.step(...)`, a method passed
+    as a value: `multi_apply(self.forward_single, feats)` compiles it) — and a function of the file
+    passed as an argument by name. An over-approximation, never followed through a
+    @torch.jit.ignore/unused function, whose body stays Python.
+
+    What is left is run only by code TorchScript never compiles: `__init__` (timm's `to_2tuple`,
+    YOLO's `autopad`, `_make_divisible`), the probe, a model factory (`vit_tiny`), an ignored
+    method. Annotating those is noise at best and wrong at worst (`to_2tuple(x: int)` against its
+    own `isinstance(x, (list, tuple))` branch), so evidence about them does not count (`counts`).
+    """
+
+    _last: tuple[Evidence, Reach] | None = None  # the rules of one plan ask about one evidence
+
+    @classmethod
+    def of(cls, evidence: Evidence) -> Reach:
+        """The reach of `evidence`, computed once for the rules of a plan."""
+        last = cls._last
+        if last is not None and last[0] is evidence:
+            return last[1]
+        reach = cls(evidence)
+        cls._last = (evidence, reach)
+        return reach
+
+    def __init__(self, evidence: Evidence) -> None:
+        source = evidence.source
+        self.source = source
+        self._methods: dict[str, list[FunctionFacts]] = {}
+        for f in source.functions:
+            if f.class_name is not None:
+                self._methods.setdefault(f.name, []).append(f)
+        self.refers: dict[str, set[str]] = {}  # function → the functions its code may run or compile
+        for call in source.calls:
+            caller = source.function(call.function)
+            if caller is not None:
+                self.refers.setdefault(caller.qualname, set()).update(self._resolve(caller, call))
+        for read in source.reads:  # `self.forward_single` passed as a value, a property read
+            self.refers.setdefault(read.function, set()).update(f.qualname for f in self._methods.get(read.attr, ()))
+        uncompiled = {f.qualname for f in source.functions} - {f.qualname for f in compiled_functions(source)}
+        self.reached = self._closure(self._entries(evidence) - uncompiled, uncompiled)
+        # run from Python only: by an ignored/unused function (the probe may have seen it run), and
+        # not by compiled code
+        self.python_only = self._closure(uncompiled, self.reached) - self.reached
+
+    def _entries(self, evidence: Evidence) -> set[str]:
+        source = evidence.source
+        entries = {f.qualname for f in source.functions
+                   if (f.name == "forward" and f.class_name is not None)
+                   or _ENTRY_DECORATORS & {_decorator_name(d) for d in f.decorators}
+                   or (f.class_name is None and any(a.value_text.strip() == f.name for a in source.attributes))}
+        entries |= {s.qualname for s in evidence.signatures if source.function(s.qualname) is not None}
+        for diag in evidence.diagnostics:
+            named = [function_of(diag, source), source.function(diag.target) if diag.target else None]
+            named += [source.function_at(loc.line) for loc in diag.call_chain if _same_file(loc.path, source.path)]
+            entries |= {f.qualname for f in named if f is not None and f.name != "__init__"}
+        return entries
+
+    def _closure(self, start: Collection[str], stop: Collection[str]) -> frozenset[str]:
+        """`start` and what it refers to, transitively, not through (nor into) `stop`."""
+        found: set[str] = set()
+        work = list(start)
+        while work:
+            qualname = work.pop()
+            if qualname in found:
+                continue
+            found.add(qualname)
+            work.extend(q for q in self.refers.get(qualname, ()) if q not in stop and q not in found)
+        return frozenset(found)
+
+    def _resolve(self, caller: FunctionFacts, call: CallSite) -> set[str]:
+        from tsannotate.rules._bool_params import callee_of  # it imports this module
+
+        source = self.source
+        found: set[str] = set()
+        direct = callee_of(source, caller, call.callee)
+        if direct is not None:
+            found.add(direct.qualname)
+        if "." not in call.callee and source.cls(call.callee) is not None:  # `Box(...)`: a TorchScript class
+            found |= {f.qualname for f in source.functions if f.class_name == call.callee}
+        elif "." in call.callee:
+            found |= {f.qualname for f in self._methods.get(call.callee.rsplit(".", 1)[-1], ())}
+        for text in (*call.args, *(v for _, v in call.keywords)):  # `apply(helper, x)`
+            named = source.function(text.strip())
+            if named is not None and named.class_name is None:
+                found.add(named.qualname)
+        return found
+
+    def compiles(self, qualname: str) -> bool:
+        return qualname in self.reached
+
+    def counts(self, qualname: str, obs: Observation) -> bool:
+        """May a rule annotate function `qualname` from `obs`? mypy's inferences only where
+        TorchScript compiles the function. The probe records only while the model runs, so what
+        it saw stands unless the function is run only from code TorchScript does not compile (a
+        helper of an ignored method): a function nothing here refers to (one another file calls)
+        keeps it, this file cannot tell."""
+        if obs.static:
+            return self.compiles(qualname)
+        return qualname not in self.python_only
+
+    def class_counts(self, class_name: str, obs: Observation) -> bool:
+        """The same for an attribute of a class: mypy's inferences only where TorchScript compiles
+        some method of the class (its own, or one it inherits from a class of this file)."""
+        if not obs.static:
+            return True
+        classes, todo = set(), [class_name]
+        while todo:
+            name = todo.pop()
+            cls = self.source.cls(name)
+            if name in classes or cls is None:
+                continue
+            classes.add(name)
+            todo.extend(b.rsplit(".", 1)[-1] for b in cls.bases)
+        return any(f.class_name in classes and f.qualname in self.reached for f in self.source.functions)
+
+
+def _decorator_name(text: str) -> str:
+    """`torch.jit.export` → "export"; `torch.jit.ignore(drop=True)` → "ignore"; `x.setter` → "setter"."""
+    return text.split("(", 1)[0].strip().rsplit(".", 1)[-1]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix, Location, Role, ValueKind, Source
-from tsannotate.rules._common import annotation, cite, evidence_of, function_of, init_attributes, observed_type, saw
+from tsannotate.rules._common import Reach, annotation, cite, evidence_of, function_of, init_attributes, observed_type, saw
 from tsannotate.tstypes import TENSOR, TSType
 
 CODE = "TS006"
@@ -33,12 +33,13 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
 def _from_probe(evidence: Evidence) -> Iterator[Fix]:
     """An attribute that `__init__` sets to `[]`/`{}`, with the element types the probe saw."""
     source = evidence.source
+    reach = Reach.of(evidence)
     for a in init_attributes(source):
         if a.value not in _DEFAULTS:
             continue
         obs = evidence.observed(a.class_name, a.attr, Role.ATTR)
         seen = observed_type(obs)
-        if obs is None or seen is None or seen.name != _DEFAULTS[a.value].name:
+        if obs is None or seen is None or seen.name != _DEFAULTS[a.value].name or not reach.class_counts(a.class_name, obs):
             continue
         ann = annotation(seen, source)
         yield Fix(CODE, f"annotate attribute `{a.attr}` of {a.class_name} as {ann.text}",

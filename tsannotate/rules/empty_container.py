@@ -28,6 +28,7 @@ from tsannotate.records import (
     ValueKind,
 )
 from tsannotate.rules._common import (
+    Reach,
     place,
     annotation,
     cite,
@@ -58,12 +59,13 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
     """An empty `[]`/`{}` local the probe saw filled with non-Tensor elements."""
     source = evidence.source
     compiled = {f.qualname for f in compiled_functions(source)}
+    reach = Reach.of(evidence)
     for first in first_assignments(source):
         if first.function not in compiled or first.value not in _EMPTY + (ValueKind.DICT_OF_EMPTY_LISTS,):
             continue
         obs = evidence.observed(first.function, first.name, Role.LOCAL)
         seen = observed_type(obs)
-        if obs is None or seen is None or seen in _DEFAULTS:
+        if obs is None or seen is None or seen in _DEFAULTS or not reach.counts(first.function, obs):
             continue
         if first.value is ValueKind.EMPTY_LIST and seen.name == "List" or \
                 first.value is ValueKind.EMPTY_DICT and seen.name == "Dict":

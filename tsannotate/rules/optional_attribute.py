@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from tsannotate import tstypes
 from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix, Location, Role, ValueKind, Source
 from tsannotate.rules._common import (
+    Reach,
     place,
     annotation,
     cite,
@@ -42,12 +43,14 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
     `__init__` returns): TorchScript types it by its value when the model is scripted, a T, and
     Optional would make every read need `is not None` refinement."""
     source = evidence.source
+    reach = Reach.of(evidence)
     for a in init_attributes(source):
         if a.value is not ValueKind.NONE:
             continue
         obs = evidence.observed(a.class_name, a.attr, Role.ATTR)
         seen = observed_type(obs)
-        if obs is None or seen is None or without_none(seen).is_none or (not obs.static and not seen.is_optional):
+        if obs is None or seen is None or without_none(seen).is_none or (not obs.static and not seen.is_optional) \
+                or not reach.class_counts(a.class_name, obs):
             continue
         ann = annotation(tstypes.optional(without_none(seen)), source)
         yield Fix(CODE, f"annotate attribute `{a.attr}` of {a.class_name} as {ann.text}",

@@ -25,6 +25,7 @@ from tsannotate.records import (
     ValueKind,
 )
 from tsannotate.rules._common import (
+    Reach,
     place,
     annotation,
     cite,
@@ -51,12 +52,13 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
     """A local first assigned None that the probe saw holding a T at a return."""
     source = evidence.source
     compiled = {f.qualname for f in compiled_functions(source)}
+    reach = Reach.of(evidence)
     for first in first_assignments(source):
         if first.value is not ValueKind.NONE or first.function not in compiled:
             continue
         obs = evidence.observed(first.function, first.name, Role.LOCAL)
         seen = observed_type(obs)
-        if obs is None or seen is None:
+        if obs is None or seen is None or not reach.counts(first.function, obs):
             continue
         value = without_none(seen)
         if value.is_none:
