@@ -322,3 +322,12 @@ def test_advice_for_a_construct_inside_the_standard_library_goes_to_the_users_li
     assert fix.location is not None and fix.location.path == path and fix.location.line == line
     assert fix.title.startswith("refactor: a call into code TorchScript cannot compile")
     assert "warnings.py" in fix.reason and "keep its body" in fix.reason
+
+
+def test_the_no_grad_advice_is_at_the_decorator_so_a_fix_on_the_def_line_does_not_hide_it(tmp_path: Path) -> None:
+    body, _, _ = CASES["no_grad_forward"]
+    path, text, message = compile_error(tmp_path, body)
+    d = parse_compile_error(message, "RuntimeError", "M")
+    [fix] = [f for f in rules.plan(Evidence(index_source(path, text), (d,))) if f.code == "TS020"]
+    decorator = next(i for i, l in enumerate(text.splitlines(), 1) if "@torch.no_grad()" in l)
+    assert fix.location is not None and fix.location.line == decorator

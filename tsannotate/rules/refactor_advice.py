@@ -182,13 +182,16 @@ def _decorated_forward(evidence: Evidence) -> Iterator[Fix]:
         if not (where.endswith("_contextlib.py") or "_contextlib.py" in diag.raw):
             continue
         for func in evidence.source.functions:
-            decorator = next((d for d in func.decorators if d.split("(")[0].rsplit(".", 1)[-1] in _WRAPPING), None)
-            if decorator is not None:
+            index = next((i for i, d in enumerate(func.decorators) if d.split("(")[0].rsplit(".", 1)[-1] in _WRAPPING),
+                         None)
+            if index is not None:
+                decorator = func.decorators[index]
+                line = func.first_line - (len(func.decorators) - index)  # the decorator's own line
                 yield Fix(CODE, f"refactor: `@{decorator}` on a compiled method",
                           f"TorchScript compiles the decorator's wrapper (torch/utils/_contextlib.py), not "
                           f"{func.qualname}: remove `@{decorator}` and put the body under `with "
                           f"{decorator.split('(')[0]}():` — the compiler said: {diag.message}", None,
-                          safety=Safety.DISPLAY_ONLY, location=Location(evidence.source.path, func.first_line))
+                          safety=Safety.DISPLAY_ONLY, location=Location(evidence.source.path, max(line, 1)))
         return
 
 
