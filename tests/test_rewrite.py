@@ -29,6 +29,7 @@ from tsannotate.source import SourceSyntaxError
 OPTIONAL = ImportName("typing", "Optional")
 LIST = ImportName("typing", "List")
 DICT = ImportName("typing", "Dict")
+TUPLE = ImportName("typing", "Tuple")
 TORCH = ImportName("torch")
 TENSOR = ImportName("torch", "Tensor")
 
@@ -888,6 +889,18 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
         AnnotateParam("BiasedBlock._mix", "padding", OPT_TENSOR),
         AnnotateParam("BiasedBlock.forward", "bias", OPT_TENSOR),
         AnnotateParam("BiasedBlock.forward", "padding", OPT_TENSOR),
+    ],
+    "tolist_ctc_greedy_decode": [
+        AnnotateLocal("CTCGreedyDecoder.forward", "paths", ann("List[List[int]]", LIST)),
+        AnnotateLocal("CTCGreedyDecoder.forward", "frames", ann("List[int]", LIST)),
+        AnnotateEmpty("CTCGreedyDecoder.forward", "decoded", ann("List[List[int]]", LIST)),
+        AnnotateEmpty("CTCGreedyDecoder.forward", "tokens", ann("List[int]", LIST)),
+    ],
+    "held_box_coder": [
+        AnnotateParam("BoxCoder.__init__", "weights", ann("Tuple[float, float, float, float]", TUPLE)),
+        AnnotateParam("BoxCoder.__init__", "bbox_xform_clip", ann("float")),
+        AnnotateParam("BoxCoder.decode", "image_size", ann("Tuple[int, int]", TUPLE)),
+        AnnotateParam("RegressionHead.forward", "image_size", ann("Tuple[int, int]", TUPLE)),
     ],
     "optional_arg_from_caller": [
         AnnotateParam("MaskedAttentionPool.merge_masks", "padding", OPT_TENSOR),
