@@ -331,3 +331,34 @@ def test_the_no_grad_advice_is_at_the_decorator_so_a_fix_on_the_def_line_does_no
     [fix] = [f for f in rules.plan(Evidence(index_source(path, text), (d,))) if f.code == "TS020"]
     decorator = next(i for i, l in enumerate(text.splitlines(), 1) if "@torch.no_grad()" in l)
     assert fix.location is not None and fix.location.line == decorator
+
+
+@pytest.mark.parametrize("body, name", [
+    ("""\
+        from typing import List, Optional
+
+
+        class M(nn.Module):
+            cells: Optional[List[torch.Tensor]]
+
+            def __init__(self):
+                super().__init__()
+                self.cells = None
+
+            def forward(self, x):
+                out = x
+                for c in self.cells:
+                    out = out + c
+                return out
+        """, "an Optional used as its value"),
+    ("""\
+        class M(nn.Module):
+            def forward(self, x):
+                return x.masked_fill(x > 0, torch.finfo(x.dtype).min)
+        """, "torch.finfo / torch.iinfo"),
+])
+def test_more_real_words_get_advice(body: str, name: str, tmp_path: Path) -> None:
+    path, text, message = compile_error(tmp_path, body)
+    d = parse_compile_error(message, "RuntimeError", "M")
+    advice = [f for f in rules.plan(Evidence(index_source(path, text), (d,))) if f.code == "TS020"]
+    assert [f.title for f in advice] == [f"refactor: {name}"], (d, advice)

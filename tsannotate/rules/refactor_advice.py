@@ -97,6 +97,13 @@ _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.
      "`if {symbol} is not None:`) before this line; an attribute is refined only through a local (`value = "
      "self.value`, then `assert value is not None`); a parameter every caller passes a value can drop its None "
      "default instead"),
+    (r"'Optional\[.+\]' object is not iterable", "an Optional used as its value",
+     "TorchScript needs the None case ruled out before the loop: for an attribute (torchvision's "
+     "`self.cell_anchors`), read it into a local, `cell_anchors = self.cell_anchors`, `assert cell_anchors "
+     "is not None`, then iterate the local; an attribute itself is never refined"),
+    (r"Unknown builtin op: aten::(?:finfo|iinfo)", "torch.finfo / torch.iinfo",
+     "TorchScript has no torch.finfo: write the constant (`torch.finfo(torch.float32).min` is "
+     "-3.4028234663852886e+38; HF's masks use it) or use `float(\"-inf\")` where a masked softmax allows it"),
     (r"cannot statically infer the expected size of a list", "`*` unpacking of a list",
      "pass the list itself (`x.view(sizes)`) or index its items"),
 ))
