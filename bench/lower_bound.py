@@ -58,6 +58,7 @@ import torch
 imported = time.perf_counter()
 spec = importlib.util.spec_from_file_location("fixed_model", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
+sys.modules["fixed_model"] = module  # as an import does: TorchScript reads a plain class's source through it
 spec.loader.exec_module(module)
 found = module.probe()
 pairs = found if isinstance(found, list) else [found]
