@@ -6,6 +6,7 @@ Evidence built by hand, as the worker reports it; the messages are the real ones
 
 from __future__ import annotations
 
+from pathlib import Path
 from textwrap import dedent
 
 from tsannotate import rules
@@ -105,3 +106,20 @@ def test_tolist_types() -> None:
         assert tolist_local.tolist_type(parse(ok)), ok
     for bad in ("Tensor", "str", "List[Tensor]", "List[str]", "Optional[List[int]]", "Tuple[int, int]"):
         assert not tolist_local.tolist_type(parse(bad)), bad
+
+
+def test_every_tolist_local_is_typed_in_the_pass_the_compiler_asks_for_the_first(tmp_path: Path) -> None:
+    """CTC decoding's `paths = best.tolist()` and `frames = lengths.tolist()`: the compiler names
+    one; the probe saw both; one pass, and the result is the golden expected.py."""
+    import shutil
+
+    from tsannotate.loop import Loop, Options
+    from tsannotate.worker import Worker
+
+    case = Path(__file__).resolve().parent.parent / "fixtures" / "cases" / "tolist_ctc_greedy_decode"
+    path = tmp_path / "model.py"
+    shutil.copyfile(case / "input.py", path)
+    with Worker(timeout=60) as worker:
+        outcome = Loop(str(path), worker, Options(max_passes=5)).run(path.read_text())
+    assert outcome.scripts and len(outcome.passes) == 1
+    assert outcome.final == (case / "expected.py").read_text()

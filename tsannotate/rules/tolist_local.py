@@ -33,6 +33,7 @@ from tsannotate.records import (
     SourceIndex,
 )
 from tsannotate.rules._common import (
+    Reach,
     annotation,
     cite,
     evidence_of,
@@ -55,11 +56,45 @@ _FORMS = ("`List[int]` for a 1-d int64 tensor, `List[float]` for float32/float64
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
     source = evidence.source
+    hinted: list[Diagnostic] = []
     for diag in evidence.diagnostics:
         if diag.kind is DiagnosticKind.TOLIST_HINT:
+            hinted.append(diag)
             yield _fix(diag, evidence)
         elif diag.kind is DiagnosticKind.CALL_FAILED and "for tolist()" in diag.message:
             yield _dtype_advice(diag, source)
+    if hinted:
+        yield from _the_others(evidence, hinted[0])
+
+
+def _the_others(evidence: Evidence, diag: Diagnostic) -> Iterator[Fix]:
+    """Every other `name = t.tolist()` in compiled code, typed in the same pass: the compiler asks
+    for one hint at a time (CTC decoding's `paths = best.tolist()`, then `frames = lengths.tolist()`
+    a pass later). Only a local whose first assignment holds the call and that the probe saw as a
+    List (a 0-d tensor's scalar could be anything computed from the call); what is not the whole
+    value (`t.tolist()[1:]`) keeps the compiler's question, which TS014 then answers with advice."""
+    source = evidence.source
+    reach = Reach.of(evidence)
+    asked = diag.location.line if diag.location is not None else None
+    for call in source.calls:
+        if not call.callee.endswith(".tolist") or call.args or call.keywords or call.line == asked:
+            continue
+        func = source.function(call.function)
+        if func is None or not reach.compiles(func.qualname):
+            continue
+        assigned = [a for a in source.locals if a.function == func.qualname and a.line == call.line and not a.annotated]
+        if len(assigned) != 1 or _first_assignment_line(source, func, assigned[0].name) != call.line:
+            continue
+        name = assigned[0].name
+        obs = evidence.observed(func.qualname, name, Role.LOCAL)
+        seen = observed_type(obs)
+        if obs is None or obs.static or seen is None or seen.name != "List" or not tolist_type(seen):
+            continue
+        ann = annotation(seen, source)
+        yield Fix(CODE, f"annotate local `{name}` in {func.qualname} as {ann.text}",
+                  f"`{call.callee}()` needs a type hint too (the compiler asks for one at a time: {cite(diag)}); "
+                  f"{saw(obs, seen)}", AnnotateLocal(func.qualname, name, ann),
+                  evidence=evidence_of(obs), location=Location(source.path, call.line))
 
 
 def tolist_type(t: TSType) -> bool:
