@@ -362,3 +362,27 @@ def test_more_real_words_get_advice(body: str, name: str, tmp_path: Path) -> Non
     d = parse_compile_error(message, "RuntimeError", "M")
     advice = [f for f in rules.plan(Evidence(index_source(path, text), (d,))) if f.code == "TS020"]
     assert [f.title for f in advice] == [f"refactor: {name}"], (d, advice)
+
+
+def test_a_none_default_an_op_takes_by_keyword_gets_the_ops_type(tmp_path: Path) -> None:
+    """diffusers' scheduler step: `torch.randn(x.shape, generator=generator)` with generator=None
+    never set by the probe: Optional[torch.Generator], from aten::randn.generator's schema."""
+    from tsannotate.loop import Loop, Options
+    from tsannotate.worker import Worker
+
+    text = HEAD + dedent("""\
+        class Step(nn.Module):
+            def forward(self, x, eta: float = 0.0, generator=None):
+                if eta > 0:
+                    x = x + eta * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+                return x
+
+
+        def probe():
+            return Step(), [(torch.ones(2),)]
+        """)
+    path = tmp_path / "model.py"
+    path.write_text(text)
+    with Worker(timeout=60) as worker:
+        outcome = Loop(str(path), worker, Options(max_passes=5)).run(text)
+    assert outcome.scripts and "generator: Optional[torch.Generator] = None" in outcome.final

@@ -17,7 +17,7 @@ from tsannotate.records import Annotation, ImportName, ImportStyle
 _TYPING_GENERICS = {"Optional", "List", "Dict", "Tuple", "Union"}
 _BUILTIN_ALIASES = {"list": "List", "dict": "Dict", "tuple": "Tuple"}
 _PLAIN = {"int", "float", "bool", "str", "complex", "NoneType", "Tensor", "Device", "device",
-          "dtype", "ScalarType", "Any", "number", "Scalar"}
+          "dtype", "ScalarType", "Any", "number", "Scalar", "Generator"}
 
 
 @dataclass(frozen=True)
@@ -210,6 +210,8 @@ def _render(t: TSType, style: ImportStyle, imports: set[ImportName]) -> str:
         return _torch_attr("device", style, imports)
     if t.name == "dtype":
         return _torch_attr("dtype", style, imports)
+    if t.name == "Generator":  # diffusers' `generator=None`, passed to torch.randn
+        return _torch_attr("Generator", style, imports)
     if t.name == "NoneType":
         return "None"
     if t.name in _TYPING_GENERICS:

@@ -56,6 +56,7 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
     yield from _from_compiler(evidence)
     yield from _from_conditional(evidence)
     yield from _from_unpacking(evidence)
+    yield from _from_op_keyword(evidence)
     yield from _from_probe(evidence)
     yield from _argument_types(evidence)
 
@@ -266,6 +267,60 @@ def _from_unpacking(evidence: Evidence) -> Iterator[Fix]:
                   f"{cite(diag)}: the code unpacks `{name}` into {count} names, so it is a tuple of {count} (its "
                   f"items taken for Tensors, as TorchScript assumes of a value it is told nothing about)",
                   AnnotateParam(func.qualname, name, ann), evidence=Source.COMPILER, location=diag.location)
+
+
+_OP_ARGUMENT = re.compile(r"Expected a value of type '(?P<exp>.+?)' for argument '(?P<arg>\w+)' but instead found "
+                          r"type '(?P<found>.+?)'")
+
+
+def _from_op_keyword(evidence: Evidence) -> Iterator[Fix]:
+    """diffusers' `torch.randn(shape, generator=generator)` with `generator=None` that no probe input
+    set: TS001 wrote `Optional[Tensor]`, and the op says what it takes: "Expected a value of type
+    'Optional[Generator]' for argument 'generator' but instead found type 'Optional[Tensor]'". A
+    parameter passed as it is, by keyword, that TorchScript took for a Tensor (unannotated, or
+    annotated so by this run) gets the op's type. A user's annotation stands; a type the probe saw
+    wins over this (TS005's probe fixes come first)."""
+    source = evidence.source
+    for diag in evidence.diagnostics:
+        m = _OP_ARGUMENT.search(diag.message)
+        if m is None or diag.location is None or without_none(usable(m.group("found")) or tstypes.TENSOR) \
+                != tstypes.TENSOR:
+            continue
+        wanted, func = usable(m.group("exp")), source.function_at(diag.location.line)
+        name = _keyword_value(diag, m.group("arg"))
+        param = func.param(name) if func is not None and name else None
+        if wanted is None or func is None or param is None or param.star or without_none(wanted) == tstypes.TENSOR \
+                or evidence.users_annotation(func.qualname, param.name) is not None:
+            continue
+        if param.annotation is not None and (evidence.original is None
+                                             or usable(param.annotation) not in (tstypes.TENSOR, _OPTIONAL_TENSOR)):
+            continue
+        if param.default_kind is ValueKind.NONE:
+            wanted = tstypes.optional(wanted)
+        ann = annotation(wanted, source)
+        yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+                  f"{cite(diag)}: `{param.name}` is passed on as it is, and TorchScript had taken it for a Tensor",
+                  AnnotateParam(func.qualname, param.name, ann), evidence=Source.COMPILER, location=diag.location)
+
+
+def _keyword_value(diag: Diagnostic, keyword: str) -> str | None:
+    """The plain name the underlined call passes as `keyword=` (None if it passes something else)."""
+    found = [f for f in jt.frames(diag.raw.splitlines()) if f.has_here]
+    if not found:
+        return None
+    text = " ".join(found[0].span.split())
+    after = found[0].after.lstrip()
+    if after.startswith("("):  # the underline is the callee alone (`torch.randn`): its arguments follow
+        inner = jt._balanced(after)
+        text = f"{text}({inner})" if inner is not None else text
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Call):
+        return None
+    value = next((k.value for k in node.keywords if k.arg == keyword), None)
+    return value.id if isinstance(value, ast.Name) else None
 
 
 def _unpacked(diag: Diagnostic) -> tuple[str, int] | None:
