@@ -172,3 +172,36 @@ def test_an_attribute_that_could_not_be_converted_and_its_classs_own_error_count
     assert not _worse(reached, FAILING, [_fix(Source.PROBE)])
     unrelated = replace(cause, target="Net")
     assert _badness(ScriptReport(targets=FAILING.targets, diagnostics=(conversion, unrelated)))[2] == 2
+
+
+KWARGS_AFTER_A_FIX = '''\
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def forward(self, x, context=None, scale=1.0, **kwargs):
+        if context is not None:
+            x = x + context
+        return x * scale
+
+
+def probe():
+    return Block(), [(torch.ones(2),), (torch.ones(2), torch.ones(2), 2.0)]
+'''
+
+
+def test_advice_is_given_once_per_line_at_the_users_column(tmp_path: Path) -> None:
+    """A pass after the annotations sees `**kwargs` further right on the same line: the advice is
+    the first pass's, at the column of the file as the user has it, and not repeated."""
+    from tsannotate.loop import Loop, Options
+    from tsannotate.worker import Worker
+
+    path = tmp_path / "model.py"
+    path.write_text(KWARGS_AFTER_A_FIX)
+    with Worker(timeout=60) as worker:
+        outcome = Loop(str(path), worker, Options(max_passes=5)).run(KWARGS_AFTER_A_FIX)
+    kwargs = [f for f in outcome.advice if "**kwargs" in f.title]
+    assert len(kwargs) == 1 and kwargs[0].location is not None
+    line = KWARGS_AFTER_A_FIX.splitlines()[kwargs[0].location.line - 1]
+    assert line[kwargs[0].location.column - 1:].startswith("**kwargs")

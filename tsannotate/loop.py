@@ -342,8 +342,10 @@ class Loop:
                         fix.safety is Safety.NEEDS_DECISION and self.options.annotations_only):
                     # held back fixes are reported, not applied; at the user's lines, like applied ones
                     held = self.at_user_lines(fix, texts)
-                    advice.setdefault((self.file(fix), fix.key) if fix.edit else (fix.code, (fix.title, held.location)),
-                                      held)
+                    # advice once per line: a later pass sees the line after this run's edits, its
+                    # columns shifted (the line maps back to the user's, a column cannot be trusted to)
+                    line = (held.location.path, held.location.line) if held.location else None
+                    advice.setdefault((self.file(fix), fix.key) if fix.edit else (fix.code, (fix.title, line)), held)
             if report.scripts:
                 # It compiles (and calls correctly on the probe inputs); what is left are the
                 # latent bugs the compiled signatures show, e.g. `mask=None` typed as a Tensor.
