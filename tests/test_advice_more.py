@@ -386,3 +386,15 @@ def test_a_none_default_an_op_takes_by_keyword_gets_the_ops_type(tmp_path: Path)
     with Worker(timeout=60) as worker:
         outcome = Loop(str(path), worker, Options(max_passes=5)).run(text)
     assert outcome.scripts and "generator: Optional[torch.Generator] = None" in outcome.final
+
+
+def test_a_tolist_call_on_a_parenthesised_expression_is_quoted_whole(tmp_path: Path) -> None:
+    path, text, message = compile_error(tmp_path, """\
+        class M(nn.Module):
+            def forward(self, x, n: int):
+                steps = 0
+                steps = (torch.arange(0, n) * 10).flip(0).tolist()
+                return x
+        """)
+    d = parse_compile_error(message, "RuntimeError", "M")
+    assert d.message.endswith("(`(torch.arange(0, n) * 10).flip(0).tolist()`)")

@@ -259,6 +259,12 @@ def _tolist(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
     parens = re.match(r"\s*\(\s*\)", rest)  # the caret stops at `tolist`, before its `()`
     if parens:
         call, rest = call + "()", rest[parens.end():]
+    if f is not None and call.count(")") > call.count("("):  # `(a * 10).flip(0).tolist()`: the underline
+        start = f.first_source.find(f.span.splitlines()[0].strip())  # starts after the opening paren
+        head = f.first_source[:start] if start > 0 else ""
+        while call.count(")") > call.count("(") and head.rstrip().endswith("("):
+            head = head.rstrip()[:-1]
+            call = "(" + call
     rest, symbol = rest.strip(), None
     if f is not None and "\n" not in f.span and (not rest or rest.startswith("#")):
         target = re.fullmatch(r"\s*(?P<name>[A-Za-z_]\w*)\s*=\s*", f.first_source[:f.location.column])
