@@ -3,7 +3,11 @@
 A model that scripts can still have frozen a shape (a traced `len(x)`, a scripted branch on
 a size the probe happened to have); running both models on inputs of another shape is the
 cheapest way to see it. Tensors are resized by repeating (or dropping) their own slices, so
-token ids stay valid ids and masks stay masks.
+token ids stay valid ids and masks stay masks. A sorted 1-d integer tensor (EmbeddingBag or
+CSR offsets, a PyG `ptr` or `batch` vector) grows by repeating its last value instead, so it
+stays sorted: offsets `[0, 2]` for a batch of 3 become `[0, 2, 2]` (an empty last bag), where
+repeating them cyclically would give `[0, 2, 0]`, which no model accepts as offsets. Either way
+a resized tensor holds no value the probe's did not.
 """
 
 from __future__ import annotations
@@ -62,8 +66,21 @@ def resize(t: torch.Tensor, dim: int, size: int) -> torch.Tensor:
     n = t.shape[dim]
     if size <= n:
         return t.narrow(dim, 0, size).clone()
-    index = torch.arange(size, device=t.device) % n
+    if _sorted_integers(t):  # offsets stay offsets: pad with the last one
+        index = torch.arange(size, device=t.device).clamp(max=n - 1)
+    else:
+        index = torch.arange(size, device=t.device) % n
     return t.index_select(dim, index)
+
+
+def _sorted_integers(t: torch.Tensor) -> bool:
+    """A 1-d integer tensor of 2 or more values, in ascending order (not strictly)."""
+    if t.dim() != 1 or t.shape[0] < 2 or t.dtype == torch.bool or t.is_floating_point() or t.is_complex():
+        return False
+    try:
+        return bool((t[1:] >= t[:-1]).all())
+    except Exception:  # a tensor subclass or device without the comparison: cycle it
+        return False
 
 
 def _tensors(value: Any) -> list[torch.Tensor]:
