@@ -186,11 +186,22 @@ def test_compiler_evidence_proposes(d: Diagnostic, expected: object) -> None:
 
 
 def test_parameter_passed_an_optional_value_is_optional_without_a_none_default() -> None:
-    # `helper(a, b)` called with an Optional[Tensor]: `Tensor` would change nothing; it must accept None
+    # `helper(a, b)` called with an Optional[Tensor]: `Tensor` would change nothing; a helper written
+    # for None (it tests `a is None`) must accept it
     d = diag(DiagnosticKind.INFERRED_TENSOR, 5, "a", "Optional[Tensor]", function="helper")
-    [fix] = rules.plan(evidence(d))
+    text = MODEL.replace("    return a * b\n", "    if a is None:\n        return b\n    return a * b\n", 1)
+    assert text != MODEL
+    [fix] = rules.plan(evidence(d, text=text))
     assert fix.edit == AnnotateParam("helper", "a", fix.edit.annotation)  # type: ignore[union-attr]
     assert ann_text(fix.edit) == "Optional[torch.Tensor]"
+
+
+def test_an_optional_passed_to_a_helper_that_uses_it_as_a_tensor_gets_advice_for_the_caller() -> None:
+    # FT-Transformer's `self.num_tokenizer(x_num)`: widening `a` would move the error into `a * b`
+    d = diag(DiagnosticKind.INFERRED_TENSOR, 5, "a", "Optional[Tensor]", function="helper")
+    [fix] = rules.plan(evidence(d))
+    assert fix.edit is None and fix.safety is Safety.DISPLAY_ONLY
+    assert fix.title == "rule out None before passing it to helper" and "assert <value> is not None" in fix.reason
 
 
 def test_signature_evidence_for_none_default() -> None:

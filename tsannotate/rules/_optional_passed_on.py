@@ -9,7 +9,7 @@ for argument 'padding' but instead found type 'Optional[Tensor]'". The helper's 
 `Optional[Tensor]` in this pass, as the compiler would ask in the next one.
 
 Only to a helper written for None: one that compares the parameter with None, or hands it on to
-one that does (`_handles_none`); a helper that uses it as a T would only move the error inside it.
+one that does (`handles_none`); a helper that uses it as a T would only move the error inside it.
 Not handed on where TorchScript may already have refined the value (`self.count(mask) if mask
 is not None else None`, after `if mask is None: return x`: see `source_narrowing`) or where
 the function rebinds the name; nor to a parameter the user annotated, or whose probe values
@@ -61,7 +61,7 @@ def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, 
                 seen = observed_type(evidence.observed(callee.qualname, param.name, Role.ARG))
                 if seen is not None and not takes(wanted, seen):
                     continue  # the probe saw the helper take something else
-                if not _handles_none(source, callee, param.name, frozenset()):
+                if not handles_none(source, callee, param.name, frozenset()):
                     continue  # it uses the value as a T: the caller's code is what must test for None
                 done.add(key)
                 reason = (f"{func.qualname} passes its `{name}`, now {ann.text}, on as it is to `{param.name}`, "
@@ -75,7 +75,7 @@ def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, 
                 work.append((callee, param.name, wanted))
 
 
-def _handles_none(source: SourceIndex, func: FunctionFacts, name: str, seen: frozenset[tuple[str, str]]) -> bool:
+def handles_none(source: SourceIndex, func: FunctionFacts, name: str, seen: frozenset[tuple[str, str]]) -> bool:
     """`func` is written for a None in its parameter `name`: it compares it with None (`if padding
     is None: return extra`), or hands it on, unguarded, to a helper that is. A helper that uses
     the value as a T (`self.max_len = seq_len`) would only move the compiler's error inside it,
@@ -91,7 +91,7 @@ def _handles_none(source: SourceIndex, func: FunctionFacts, name: str, seen: fro
         if callee is None or source.narrowed(func.qualname, name, call.line):
             continue
         if any(value.strip() == name and param.annotation is None and not param.star
-               and _handles_none(source, callee, param.name, seen) for param, value in bound(callee, call)):
+               and handles_none(source, callee, param.name, seen) for param, value in bound(callee, call)):
             return True
     return False
 

@@ -31,6 +31,7 @@ from tsannotate.records import (
     ValueKind,
 )
 from tsannotate.rules._bool_params import bound, callee_of
+from tsannotate.rules._optional_passed_on import handles_none
 from tsannotate.rules._common import (
     observed_params,
     observed_type,
@@ -295,6 +296,10 @@ def _from_op_keyword(evidence: Evidence) -> Iterator[Fix]:
         if param.annotation is not None and (evidence.original is None
                                              or usable(param.annotation) not in (tstypes.TENSOR, _OPTIONAL_TENSOR)):
             continue
+        seen = observed_type(evidence.observed(func.qualname, param.name, Role.ARG))
+        if (seen is not None and not seen.is_none) or param.default_kind not in (None, ValueKind.NONE):
+            continue  # what ran, or the default's own type, says more than a schema (`kernel_size` is
+            # List[int] in avg_pool1d's, which takes an int too)
         if param.default_kind is ValueKind.NONE:
             wanted = tstypes.optional(wanted)
         ann = annotation(wanted, source)
@@ -395,12 +400,35 @@ def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
                 continue  # what ran beats the first overload's type: _from_probe's
             reason += (f" — a guess: the compiler tried {tried} overloads and this is the type the first one "
                        f"naming `{param.name}` wants; the probe did not see `{param.name}`")
+        if wanted.is_optional and param.default_kind is not ValueKind.NONE \
+                and not handles_none(source, func, param.name, frozenset()):
+            # the caller passes an Optional into a helper that uses the value as it is (FT-Transformer's
+            # `self.num_tokenizer(x_num)`, whose forward indexes it): widening the helper would only move
+            # the error inside it; the caller must rule None out
+            value = _passed_as(source, diag, func, param.name) or "<value>"
+            yield Fix(CODE, f"rule out None before passing it to {func.qualname}",
+                      f"{reason} — {func.qualname} uses `{param.name}` as a {without_none(wanted)} (it never "
+                      f"tests it for None), so the caller must: `assert {value} is not None` before the call, "
+                      f"or `if {value} is not None:` around it", None, safety=Safety.DISPLAY_ONLY,
+                      location=diag.location or place(diag, func, source))
+            continue
         if param.default_kind is ValueKind.NONE:
             wanted = tstypes.optional(wanted)
         ann = annotation(wanted, source)
         yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
                   reason, AnnotateParam(func.qualname, param.name, ann),
                   location=place(diag, func, source))
+
+
+def _passed_as(source: SourceIndex, diag: Diagnostic, callee: FunctionFacts, name: str) -> str | None:
+    """The argument text a call at the diagnostic's line gives `callee`'s parameter `name`."""
+    if diag.location is None:
+        return None
+    for call in (c for c in source.calls if c.line == diag.location.line):
+        caller = source.function(call.function)
+        if caller is not None and callee_of(source, caller, call.callee) == callee:
+            return next((value for p, value in bound(callee, call) if p.name == name), None)
+    return None
 
 
 _NOT_VALID = "Arguments for call are not valid"
