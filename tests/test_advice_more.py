@@ -91,6 +91,11 @@ CASES = {
                     self._set_cache(x.size(0))
                 return x
         """, "`self.register_buffer(...)` in compiled code", "assign it here (`self.table = t`)"),
+    "tensor_bool": ("""\
+        class M(nn.Module):
+            def forward(self, logits, mask):
+                return torch.where(mask.bool(), logits, torch.full_like(logits, -1e8))
+        """, "`.bool()` / `.bfloat16()` on a tensor", "x.to(torch.bool)"),
     "no_grad_forward": ("""\
         import torch.nn.functional as F
 

@@ -25,6 +25,8 @@ K = DiagnosticKind
 _ADVISED = (K.UNSUPPORTED, K.UNKNOWN, K.CONSTANT_NEEDED, K.ATTRIBUTE_CONVERSION, K.CALL_FAILED, K.RETURN_TYPE_CHANGED,
             K.OPTIONAL_USED)
 
+_NO_CONVERSION = r"object has no attribute or method '(?:bool|bfloat16)'"
+
 # (what the message or the offending source says, the refactor's name, what to do)
 _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.S), name, todo) for p, name, todo in (
     (r"variable number of arguments", "**kwargs / *args",
@@ -104,6 +106,9 @@ _ADVICE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.
     (r"Unknown builtin op: aten::(?:finfo|iinfo)", "torch.finfo / torch.iinfo",
      "TorchScript has no torch.finfo: write the constant (`torch.finfo(torch.float32).min` is "
      "-3.4028234663852886e+38; HF's masks use it) or use `float(\"-inf\")` where a masked softmax allows it"),
+    (_NO_CONVERSION, "`.bool()` / `.bfloat16()` on a tensor",
+     "TorchScript has no Tensor.bool() (nor .bfloat16()): write `x.to(torch.bool)` (`x.to(torch.bfloat16)`), which "
+     "computes the same"),
     (r"cannot statically infer the expected size of a list", "`*` unpacking of a list",
      "pass the list itself (`x.view(sizes)`) or index its items"),
 ))
@@ -113,7 +118,9 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
     yield from _decorated_forward(evidence)
     yield from _module_api(evidence)
     for diag in evidence.diagnostics:
-        if diag.kind not in _ADVISED or (diag.kind is K.CONSTANT_NEEDED and (diag.symbol or "").startswith("self.")):
+        if re.search(_NO_CONVERSION, diag.message):  # whatever kind the parser gave it: not a type problem
+            pass
+        elif diag.kind not in _ADVISED or (diag.kind is K.CONSTANT_NEEDED and (diag.symbol or "").startswith("self.")):
             continue  # an attribute index is TS007's (Final); a loop variable needs a refactor
         found = _advice(diag)
         if found is None:
