@@ -196,6 +196,15 @@ def test_parameter_passed_an_optional_value_is_optional_without_a_none_default()
     assert ann_text(fix.edit) == "Optional[torch.Tensor]"
 
 
+def test_an_optional_a_helper_hands_on_by_keyword_to_torch_widens_the_helper() -> None:
+    # fairseq's layer: `self.self_attn(x, x, x, key_padding_mask=a)`: torch's MultiheadAttention takes None
+    d = diag(DiagnosticKind.INFERRED_TENSOR, 5, "a", "Optional[Tensor]", function="helper")
+    text = MODEL.replace("    return a * b\n", "    return torch.nn.functional.layer_norm(b, [2], weight=a)\n", 1)
+    assert text != MODEL
+    [fix] = rules.plan(evidence(d, text=text))
+    assert ann_text(fix.edit) == "Optional[torch.Tensor]"
+
+
 def test_an_optional_passed_to_a_helper_that_uses_it_as_a_tensor_gets_advice_for_the_caller() -> None:
     # FT-Transformer's `self.num_tokenizer(x_num)`: widening `a` would move the error into `a * b`
     d = diag(DiagnosticKind.INFERRED_TENSOR, 5, "a", "Optional[Tensor]", function="helper")

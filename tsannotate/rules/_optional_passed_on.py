@@ -75,23 +75,35 @@ def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, 
                 work.append((callee, param.name, wanted))
 
 
-def handles_none(source: SourceIndex, func: FunctionFacts, name: str, seen: frozenset[tuple[str, str]]) -> bool:
+def handles_none(source: SourceIndex, func: FunctionFacts, name: str, seen: frozenset[tuple[str, str]],
+                 keyword_elsewhere: bool = False) -> bool:
     """`func` is written for a None in its parameter `name`: it compares it with None (`if padding
     is None: return extra`), or hands it on, unguarded, to a helper that is. A helper that uses
     the value as a T (`self.max_len = seq_len`) would only move the compiler's error inside it,
     where the caller's own `assert seq_len is not None` (the advice it gets) would then leave a
-    wrong `Optional` behind."""
+    wrong `Optional` behind.
+
+    With `keyword_elsewhere` (the compiler has already said the helper is passed an Optional), also
+    a helper that hands it on by keyword to code outside this file: fairseq's layer passes
+    `key_padding_mask=encoder_padding_mask` to torch's MultiheadAttention, which takes None; a
+    keyword argument is how optional ones are passed, where `torch.arange(seq_len)` is not."""
     if (func.qualname, name) in seen:
         return False
     if source.tests_for_none(func.qualname, name):
         return True
     seen = seen | {(func.qualname, name)}
     for call in (c for c in source.calls if c.function == func.qualname):
+        if source.narrowed(func.qualname, name, call.line):
+            continue
         callee = callee_of(source, func, call.callee)
-        if callee is None or source.narrowed(func.qualname, name, call.line):
+        if callee is None:
+            if keyword_elsewhere and any(value.strip() == name for _, value in call.keywords) \
+                    and source.function(call.callee.rsplit(".", 1)[-1]) is None:
+                return True
             continue
         if any(value.strip() == name and param.annotation is None and not param.star
-               and handles_none(source, callee, param.name, seen) for param, value in bound(callee, call)):
+               and handles_none(source, callee, param.name, seen, keyword_elsewhere)
+               for param, value in bound(callee, call)):
             return True
     return False
 
