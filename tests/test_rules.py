@@ -205,6 +205,15 @@ def test_an_optional_a_helper_hands_on_by_keyword_to_torch_widens_the_helper() -
     assert ann_text(fix.edit) == "Optional[torch.Tensor]"
 
 
+def test_an_optional_a_helper_hands_on_positionally_to_torch_widens_the_helper() -> None:
+    # torch's own Conv2d._conv_forward(input, weight, bias): F.conv2d(input, weight, bias, ...) takes None
+    d = diag(DiagnosticKind.INFERRED_TENSOR, 5, "a", "Optional[Tensor]", function="helper")
+    text = MODEL.replace("    return a * b\n", "    return torch.nn.functional.linear(b, b, a)\n", 1)
+    assert text != MODEL
+    [fix] = rules.plan(evidence(d, text=text))
+    assert ann_text(fix.edit) == "Optional[torch.Tensor]"
+
+
 def test_an_optional_passed_to_a_helper_that_uses_it_as_a_tensor_gets_advice_for_the_caller() -> None:
     # FT-Transformer's `self.num_tokenizer(x_num)`: widening `a` would move the error into `a * b`
     d = diag(DiagnosticKind.INFERRED_TENSOR, 5, "a", "Optional[Tensor]", function="helper")

@@ -76,17 +76,18 @@ def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, 
 
 
 def handles_none(source: SourceIndex, func: FunctionFacts, name: str, seen: frozenset[tuple[str, str]],
-                 keyword_elsewhere: bool = False) -> bool:
+                 passed_elsewhere: bool = False) -> bool:
     """`func` is written for a None in its parameter `name`: it compares it with None (`if padding
     is None: return extra`), or hands it on, unguarded, to a helper that is. A helper that uses
     the value as a T (`self.max_len = seq_len`) would only move the compiler's error inside it,
     where the caller's own `assert seq_len is not None` (the advice it gets) would then leave a
     wrong `Optional` behind.
 
-    With `keyword_elsewhere` (the compiler has already said the helper is passed an Optional), also
-    a helper that hands it on by keyword to code outside this file: fairseq's layer passes
-    `key_padding_mask=encoder_padding_mask` to torch's MultiheadAttention, which takes None; a
-    keyword argument is how optional ones are passed, where `torch.arange(seq_len)` is not."""
+    With `passed_elsewhere` (the compiler has already said the helper is passed an Optional), also
+    a helper that hands it on to code outside this file, which may well take None: torch's
+    `Conv2d._conv_forward(input, weight, bias)` gives `bias` to F.conv2d, fairseq's layer gives
+    `key_padding_mask=...` to MultiheadAttention. Only a helper that uses the value itself and
+    passes it nowhere (FT-Transformer's tokenizer: `x[..., None]`) is left to the caller."""
     if (func.qualname, name) in seen:
         return False
     if source.tests_for_none(func.qualname, name):
@@ -97,12 +98,11 @@ def handles_none(source: SourceIndex, func: FunctionFacts, name: str, seen: froz
             continue
         callee = callee_of(source, func, call.callee)
         if callee is None:
-            if keyword_elsewhere and any(value.strip() == name for _, value in call.keywords) \
-                    and source.function(call.callee.rsplit(".", 1)[-1]) is None:
+            if passed_elsewhere and any(value.strip() == name for value in (*call.args, *dict(call.keywords).values())):
                 return True
             continue
         if any(value.strip() == name and param.annotation is None and not param.star
-               and handles_none(source, callee, param.name, seen, keyword_elsewhere)
+               and handles_none(source, callee, param.name, seen, passed_elsewhere)
                for param, value in bound(callee, call)):
             return True
     return False

@@ -401,10 +401,10 @@ def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
             reason += (f" — a guess: the compiler tried {tried} overloads and this is the type the first one "
                        f"naming `{param.name}` wants; the probe did not see `{param.name}`")
         if wanted.is_optional and param.default_kind is not ValueKind.NONE \
-                and not handles_none(source, func, param.name, frozenset(), keyword_elsewhere=True):
-            # the caller passes an Optional into a helper that uses the value as it is (FT-Transformer's
-            # `self.num_tokenizer(x_num)`, whose forward indexes it): widening the helper would only move
-            # the error inside it; the caller must rule None out
+                and not handles_none(source, func, param.name, frozenset(), passed_elsewhere=True):
+            # the caller passes an Optional into a helper that uses the value itself and hands it to
+            # nothing (FT-Transformer's `self.num_tokenizer(x_num)`, whose forward indexes it): widening
+            # the helper would only move the error inside it; the caller must rule None out
             value = _passed_as(source, diag, func, param.name) or "<value>"
             yield Fix(CODE, f"rule out None before passing it to {func.qualname}",
                       f"{reason} — {func.qualname} uses `{param.name}` as a {without_none(wanted)} (it never "
