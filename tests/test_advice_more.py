@@ -16,8 +16,10 @@ import torch
 
 from tsannotate import rules
 from tsannotate.jit_messages import parse_compile_error
-from tsannotate.records import Evidence, Safety
+from tsannotate.loop import Loop, Options
+from tsannotate.records import Evidence, Outcome, Safety
 from tsannotate.source import index_source
+from tsannotate.worker import Worker
 
 _names = itertools.count()
 
@@ -126,6 +128,17 @@ def compile_error(tmp_path: Path, body: str) -> tuple[str, str, str]:
     raise AssertionError("the model scripted; it was meant not to")
 
 
+def fixed_twice(text: str, tmp_path: Path) -> tuple[Outcome, Outcome]:
+    """The loop on `text` (real worker), then on what it wrote: (first outcome, second outcome)."""
+    path = tmp_path / "model.py"
+    path.write_text(text)
+    with Worker(timeout=60) as worker:
+        outcome = Loop(str(path), worker, Options(max_passes=5)).run(text)
+        path.write_text(outcome.final)
+        again = Loop(str(path), worker, Options(max_passes=5)).run(outcome.final)
+    return outcome, again
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_compilers_real_words_get_the_refactor(case: str, tmp_path: Path) -> None:
     body, name, says = CASES[case]
@@ -180,9 +193,6 @@ def test_a_none_default_read_as_an_int_by_a_conditional_expression_is_optional_i
 
 
 def test_the_loop_ends_with_optional_int_and_the_model_scripts(tmp_path: Path) -> None:
-    from tsannotate.loop import Loop, Options
-    from tsannotate.worker import Worker
-
     text = HEAD + dedent("""\
         class Decoder(nn.Module):
             def forward(self, trg, max_len=None):
@@ -196,21 +206,13 @@ def test_the_loop_ends_with_optional_int_and_the_model_scripts(tmp_path: Path) -
         def probe():
             return Decoder(), [(torch.randn(4, 2),)]
         """)
-    path = tmp_path / "model.py"
-    path.write_text(text)
-    with Worker(timeout=60) as worker:
-        outcome = Loop(str(path), worker, Options(max_passes=5)).run(text)
-        assert outcome.scripts and "max_len: Optional[int] = None" in outcome.final
-        path.write_text(outcome.final)
-        again = Loop(str(path), worker, Options(max_passes=5)).run(outcome.final)
+    outcome, again = fixed_twice(text, tmp_path)
+    assert outcome.scripts and "max_len: Optional[int] = None" in outcome.final
     assert again.scripts and not again.changed
 
 
 def test_a_none_default_unpacked_into_two_names_is_an_optional_pair(tmp_path: Path) -> None:
     """GPT-2's `past_key, past_value = layer_past`, layer_past=None never set by the probe."""
-    from tsannotate.loop import Loop, Options
-    from tsannotate.worker import Worker
-
     text = HEAD + dedent("""\
         class Attn(nn.Module):
             def forward(self, x, layer_past=None):
@@ -223,13 +225,8 @@ def test_a_none_default_unpacked_into_two_names_is_an_optional_pair(tmp_path: Pa
         def probe():
             return Attn(), [(torch.randn(2, 3),)]
         """)
-    path = tmp_path / "model.py"
-    path.write_text(text)
-    with Worker(timeout=60) as worker:
-        outcome = Loop(str(path), worker, Options(max_passes=5)).run(text)
-        assert outcome.scripts and "layer_past: Optional[Tuple[torch.Tensor, torch.Tensor]] = None" in outcome.final
-        path.write_text(outcome.final)
-        again = Loop(str(path), worker, Options(max_passes=5)).run(outcome.final)
+    outcome, again = fixed_twice(text, tmp_path)
+    assert outcome.scripts and "layer_past: Optional[Tuple[torch.Tensor, torch.Tensor]] = None" in outcome.final
     assert again.scripts and not again.changed
 
 
@@ -290,9 +287,6 @@ DETR_HEAD = HEAD + dedent("""\
 def test_a_flag_guarding_an_item_of_another_type_in_a_filled_dict_becomes_final(tmp_path: Path) -> None:
     """DETR's aux_loss: `out = {...}` is not empty, so TS004 has nothing to annotate; the flag's
     branch is what must not compile."""
-    from tsannotate.loop import Loop, Options
-    from tsannotate.worker import Worker
-
     path = tmp_path / "model.py"
     path.write_text(DETR_HEAD)
     with Worker(timeout=60) as worker:
@@ -372,9 +366,6 @@ def test_more_real_words_get_advice(body: str, name: str, tmp_path: Path) -> Non
 def test_a_none_default_an_op_takes_by_keyword_gets_the_ops_type(tmp_path: Path) -> None:
     """diffusers' scheduler step: `torch.randn(x.shape, generator=generator)` with generator=None
     never set by the probe: Optional[torch.Generator], from aten::randn.generator's schema."""
-    from tsannotate.loop import Loop, Options
-    from tsannotate.worker import Worker
-
     text = HEAD + dedent("""\
         class Step(nn.Module):
             def forward(self, x, eta: float = 0.0, generator=None):
@@ -386,11 +377,9 @@ def test_a_none_default_an_op_takes_by_keyword_gets_the_ops_type(tmp_path: Path)
         def probe():
             return Step(), [(torch.ones(2),)]
         """)
-    path = tmp_path / "model.py"
-    path.write_text(text)
-    with Worker(timeout=60) as worker:
-        outcome = Loop(str(path), worker, Options(max_passes=5)).run(text)
+    outcome, again = fixed_twice(text, tmp_path)
     assert outcome.scripts and "generator: Optional[torch.Generator] = None" in outcome.final
+    assert again.scripts and not again.changed
 
 
 def test_a_tolist_call_on_a_parenthesised_expression_is_quoted_whole(tmp_path: Path) -> None:
