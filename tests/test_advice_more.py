@@ -392,3 +392,29 @@ def test_a_tolist_call_on_a_parenthesised_expression_is_quoted_whole(tmp_path: P
         """)
     d = parse_compile_error(message, "RuntimeError", "M")
     assert d.message.endswith("(`(torch.arange(0, n) * 10).flip(0).tolist()`)")
+
+
+def test_an_empty_list_attribute_that_forward_resets_gets_its_class_level_type(tmp_path: Path) -> None:
+    """N-BEATS' `self._intermediary_outputs = []` in __init__ and again in forward: TorchScript drops
+    the attribute it cannot type and says "Tried to set nonexistent attribute"."""
+    text = HEAD + dedent("""\
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(3, 3)
+                self._trace = []
+
+            def forward(self, x):
+                self._trace = []
+                for _ in range(2):
+                    x = self.lin(x)
+                    self._trace.append(x)
+                return x
+
+
+        def probe():
+            return Net(), [(torch.randn(2, 3),)]
+        """)
+    outcome, again = fixed_twice(text, tmp_path)
+    assert outcome.scripts and "    _trace: List[torch.Tensor]\n" in outcome.final
+    assert again.scripts and not again.changed

@@ -12,7 +12,9 @@ Fix safety: safe — class-level annotations do not change eager behaviour.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from tsannotate.records import AnnotateAttribute, DiagnosticKind, Evidence, Fix, Location, Role, ValueKind, Source
 from tsannotate.rules._common import Reach, annotation, cite, evidence_of, function_of, init_attributes, observed_type, saw
@@ -47,11 +49,22 @@ def _from_probe(evidence: Evidence) -> Iterator[Fix]:
                   AnnotateAttribute(a.class_name, a.attr, ann), evidence=evidence_of(obs), location=Location(source.path, a.line))
 
 
+_NONEXISTENT = re.compile(r"^Tried to set nonexistent attribute: (?P<attr>\w+)\.?$")
+
+
 def _from_compiler(evidence: Evidence) -> Iterator[Fix]:
+    """The compiler could not type an empty-container attribute: "failed to convert Python type:
+    'list'", or, when a method assigns it again (N-BEATS' `self._intermediary_outputs = []` in
+    forward), "Tried to set nonexistent attribute": TorchScript dropped the attribute it could not
+    type, so the assignment finds none."""
     source = evidence.source
     for diag in evidence.diagnostics:
-        if diag.kind is not DiagnosticKind.ATTRIBUTE_CONVERSION or not diag.symbol:
+        unset = _NONEXISTENT.match(diag.message.strip())
+        if unset is not None:
+            diag = replace(diag, symbol=unset.group("attr"))
+        elif diag.kind is not DiagnosticKind.ATTRIBUTE_CONVERSION or not diag.symbol:
             continue
+        assert diag.symbol is not None
         func = function_of(diag, source)
         class_name = diag.owner if diag.owner and source.cls(diag.owner) else (
             func.class_name if func else None)
