@@ -23,6 +23,7 @@ from tsannotate.records import (
     Evidence,
     Fix,
     FunctionFacts,
+    ParamFacts,
     Location,
     Role,
     Safety,
@@ -221,12 +222,8 @@ def _from_conditional(evidence: Evidence) -> Iterator[Fix]:
         for side, other in (("true", "false"), ("false", "true")):
             name, wanted = branches[side], types[other]
             param = func.param(name) if name else None
-            if param is None or param.star or wanted is None or types[side] != tstypes.TENSOR \
-                    or wanted == tstypes.TENSOR or wanted.is_none \
-                    or evidence.users_annotation(func.qualname, param.name) is not None:
-                continue
-            if param.annotation is not None and (evidence.original is None  # whose annotation: unknown
-                                                 or usable(param.annotation) not in (tstypes.TENSOR, _OPTIONAL_TENSOR)):
+            if param is None or wanted is None or types[side] != tstypes.TENSOR or wanted == tstypes.TENSOR \
+                    or wanted.is_none or not _assumed_tensor(evidence, func, param):
                 continue
             if param.default_kind is ValueKind.NONE or (param.annotation or "").startswith("Optional"):
                 wanted = tstypes.optional(wanted)
@@ -238,6 +235,21 @@ def _from_conditional(evidence: Evidence) -> Iterator[Fix]:
 
 
 _OPTIONAL_TENSOR = tstypes.optional(tstypes.TENSOR)
+
+
+def _assumed_tensor(evidence: Evidence, func: FunctionFacts, param: ParamFacts) -> bool:
+    """`param` is a Tensor only by assumption, so a compiler message naming its real type may retype
+    it: unannotated, or annotated `Tensor`/`Optional[Tensor]` by this run (the probe only passed
+    None). A user's annotation stands, as does any when the file as the user has it is unknown."""
+    if param.star or evidence.users_annotation(func.qualname, param.name) is not None:
+        return False
+    return param.annotation is None or (evidence.original is not None
+                                        and usable(param.annotation) in (tstypes.TENSOR, _OPTIONAL_TENSOR))
+
+
+def _underlined(diag: Diagnostic) -> jt.Frame | None:
+    """The frame of the compiler's message that marks the offending code (`<--- HERE`)."""
+    return next((f for f in jt.frames(diag.raw.splitlines()) if f.has_here), None)
 
 
 def _from_unpacking(evidence: Evidence) -> Iterator[Fix]:
@@ -255,10 +267,7 @@ def _from_unpacking(evidence: Evidence) -> Iterator[Fix]:
             continue
         name, count = unpacked
         param = func.param(name)
-        if param is None or param.star or evidence.users_annotation(func.qualname, name) is not None:
-            continue
-        if param.annotation is not None and (evidence.original is None
-                                             or usable(param.annotation) not in (tstypes.TENSOR, _OPTIONAL_TENSOR)):
+        if param is None or not _assumed_tensor(evidence, func, param):
             continue
         wanted = TSType("Tuple", tuple(tstypes.TENSOR for _ in range(count)))
         if param.default_kind is ValueKind.NONE or (param.annotation or "").startswith("Optional"):
@@ -290,11 +299,8 @@ def _from_op_keyword(evidence: Evidence) -> Iterator[Fix]:
         wanted, func = usable(m.group("exp")), source.function_at(diag.location.line)
         name = _keyword_value(diag, m.group("arg"))
         param = func.param(name) if func is not None and name else None
-        if wanted is None or func is None or param is None or param.star or without_none(wanted) == tstypes.TENSOR \
-                or evidence.users_annotation(func.qualname, param.name) is not None:
-            continue
-        if param.annotation is not None and (evidence.original is None
-                                             or usable(param.annotation) not in (tstypes.TENSOR, _OPTIONAL_TENSOR)):
+        if wanted is None or func is None or param is None or without_none(wanted) == tstypes.TENSOR \
+                or not _assumed_tensor(evidence, func, param):
             continue
         seen = observed_type(evidence.observed(func.qualname, param.name, Role.ARG))
         if (seen is not None and not seen.is_none) or param.default_kind not in (None, ValueKind.NONE):
@@ -310,11 +316,11 @@ def _from_op_keyword(evidence: Evidence) -> Iterator[Fix]:
 
 def _keyword_value(diag: Diagnostic, keyword: str) -> str | None:
     """The plain name the underlined call passes as `keyword=` (None if it passes something else)."""
-    found = [f for f in jt.frames(diag.raw.splitlines()) if f.has_here]
-    if not found:
+    frame = _underlined(diag)
+    if frame is None:
         return None
-    text = " ".join(found[0].span.split())
-    after = found[0].after.lstrip()
+    text = " ".join(frame.span.split())
+    after = frame.after.lstrip()
     if after.startswith("("):  # the underline is the callee alone (`torch.randn`): its arguments follow
         inner = jt._balanced(after)
         text = f"{text}({inner})" if inner is not None else text
@@ -330,18 +336,18 @@ def _keyword_value(diag: Diagnostic, keyword: str) -> str | None:
 
 def _unpacked(diag: Diagnostic) -> tuple[str, int] | None:
     """(name, how many targets) for an underlined plain name unpacked by `a, b = name`."""
-    found = [f for f in jt.frames(diag.raw.splitlines()) if f.has_here]
-    if not found or not found[0].span.strip().isidentifier():
+    frame = _underlined(diag)
+    if frame is None or not frame.span.strip().isidentifier():
         return None
     try:
-        statement = ast.parse(found[0].first_source.strip()).body
+        statement = ast.parse(frame.first_source.strip()).body
     except SyntaxError:
         return None
     if len(statement) != 1 or not isinstance(statement[0], ast.Assign) or len(statement[0].targets) != 1:
         return None
     target, value = statement[0].targets[0], statement[0].value
     if not isinstance(target, (ast.Tuple, ast.List)) or any(isinstance(e, ast.Starred) for e in target.elts) \
-            or not isinstance(value, ast.Name) or value.id != found[0].span.strip():
+            or not isinstance(value, ast.Name) or value.id != frame.span.strip():
         return None
     return value.id, len(target.elts)
 
@@ -349,12 +355,11 @@ def _unpacked(diag: Diagnostic) -> tuple[str, int] | None:
 def _conditional_branches(diag: Diagnostic) -> dict[str, str | None] | None:
     """The plain names the underlined conditional expression's branches are ({"true": ..., "false": ...},
     None for a branch that is not a name), or None when the underline is not a conditional expression."""
-    lines = diag.raw.splitlines()
-    spans = [f.span for f in jt.frames(lines) if f.has_here]
-    if not spans:
+    frame = _underlined(diag)
+    if frame is None:
         return None
     try:
-        node = ast.parse(" ".join(spans[0].split()), mode="eval").body
+        node = ast.parse(" ".join(frame.span.split()), mode="eval").body
     except SyntaxError:
         return None
     if not isinstance(node, ast.IfExp):
