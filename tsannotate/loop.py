@@ -202,6 +202,9 @@ class _Ahead:
                     pass
         finally:
             self.indexed.set()
+        from tsannotate.static import collect_garbage
+
+        collect_garbage()  # earlier mypy builds' graphs, freed while the worker scripts
         if static is not None:
             try:
                 from tsannotate.static import infer
