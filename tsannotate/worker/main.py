@@ -26,7 +26,7 @@ from tsannotate.records import (
     VerifyReport,
     VerifyRequest,
 )
-from tsannotate.worker import protocol
+from tsannotate.worker import class_lines, protocol
 
 
 def main(argv: list[str]) -> int:
@@ -37,6 +37,7 @@ def main(argv: list[str]) -> int:
     import torch
 
     _one_thread(torch)
+    class_lines.install()
     protocol.send(reply_fd, ("ready", os.getpid(), str(torch.__version__)))
     while True:
         try:
