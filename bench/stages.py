@@ -2,6 +2,7 @@
 
     python bench/stages.py MODEL.py [--repeat 3]
     python bench/stages.py --built small|medium|large   # bench/lower_bound.py's models
+    python bench/stages.py --built large --timeline     # and when each stage ran, last run
 
 Runs the CLI in this process on a temporary copy of MODEL (the original is never touched),
 with a timer around each stage, and prints seconds per stage (median of `--repeat` runs), how
@@ -38,7 +39,13 @@ STAGES = [
     ("tsannotate.loop", "index_source", "index_source (loop)"),
     ("tsannotate.rules", "plan", "rules.plan"),
     ("tsannotate.static", "infer", "mypy (static.infer)"),
+    ("tsannotate.static", "collect_garbage", "gc"),
+    ("tsannotate.loop", "_Ahead._run", "ahead thread"),
+    ("tsannotate.loop", "Loop.settle", "settle"),
 ]
+
+
+SPANS: list[tuple[str, float, float]] = []  # (label, start, end) of every timed call, perf_counter
 
 
 def instrument(seconds: dict[str, float], calls: collections.Counter[str]) -> None:
@@ -58,19 +65,25 @@ def instrument(seconds: dict[str, float], calls: collections.Counter[str]) -> No
             try:
                 return __f(*args, **kwargs)
             finally:
-                seconds[__label] += time.perf_counter() - started
+                ended = time.perf_counter()
+                seconds[__label] += ended - started
+                SPANS.append((__label, started, ended))
                 calls[__label] += 1
 
         setattr(owner, name, functools.wraps(original)(timed))
 
 
-def run_once(model: Path) -> float:
-    """The wall time of one in-process `fix --apply` of a copy of `model` (its output dropped)."""
+def run_once(model: Path) -> tuple[float, float]:
+    """The start and wall time of one in-process `fix --apply` of a copy of `model` (its output
+    dropped)."""
     import contextlib
     import io
 
     from tsannotate.cli import app
+    from tsannotate.static import collect_garbage
 
+    collect_garbage(at_least=1)  # not inside the timed run: a user's one-file process never holds
+    # earlier commands' mypy builds, so it seldom reaches static.py's collection threshold
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
         copy = Path(tmp) / "model.py"
         shutil.copyfile(model, copy)
@@ -80,7 +93,7 @@ def run_once(model: Path) -> float:
                 standalone_mode=False)
         except SystemExit:
             pass
-        return time.perf_counter() - started
+        return started, time.perf_counter() - started
 
 
 def main() -> None:
@@ -88,6 +101,7 @@ def main() -> None:
     parser.add_argument("model", nargs="?", type=Path)
     parser.add_argument("--built", choices=["small", "medium", "large"])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--timeline", action="store_true", help="also print the last run's stages in time order")
     args = parser.parse_args()
     if (args.model is None) == (args.built is None):
         parser.error("give MODEL.py or --built SIZE")
@@ -104,15 +118,22 @@ def main() -> None:
         run_once(model)  # warm: file cache, mypy's cache
         totals: list[float] = []
         per_run: list[dict[str, float]] = []
+        began = 0.0
         for _ in range(args.repeat):
             seconds.clear()
             calls.clear()
-            totals.append(run_once(model))
+            SPANS.clear()
+            began, took = run_once(model)
+            totals.append(took)
             per_run.append(dict(seconds))
     print(f"{'stage':32} {'seconds':>8} {'calls':>6}")
     for label in sorted(per_run[-1], key=lambda k: -per_run[-1][k]):
         print(f"{label:32} {statistics.median(r.get(label, 0.0) for r in per_run):8.2f} {calls[label]:6}")
     print(f"{'whole command (in-process)':32} {statistics.median(totals):8.2f}")
+    if args.timeline:
+        print(f"\nthe last run, in time order (seconds from the command's start; {totals[-1]:.2f} s in all)")
+        for label, start, end in sorted(SPANS, key=lambda span: span[1]):
+            print(f"{start - began:6.2f} -> {end - began:6.2f}  {label}")
 
 
 if __name__ == "__main__":

@@ -247,7 +247,10 @@ def _infer(path: str, text: str, cache: str) -> tuple[Observation, ...]:
 
 _garbage = 0  # builds whose graphs wait for a full collection
 _GARBAGE_LOCK = threading.Lock()
-_COLLECT_AT = 4
+# ~1 GB of graphs. A one-file run stays under it: the 1500-line bench model takes 5 builds in
+# 3 passes, and at 4 its full collection (0.9 s, the worker slowed beside it by the memory
+# traffic) landed on the critical path, 4.0 -> 4.5 s.
+_COLLECT_AT = 12
 
 
 def _note_build() -> None:
@@ -256,18 +259,18 @@ def _note_build() -> None:
         _garbage += 1
 
 
-def collect_garbage(at_least: int = _COLLECT_AT) -> None:
-    """Free the graphs of the last builds, once `at_least` are waiting.
+def collect_garbage(at_least: int | None = None) -> None:
+    """Free the graphs of the last builds, once `at_least` (default `_COLLECT_AT`) are waiting.
 
-    A build's graph (torch's stubs read from the cache included, ~70 MB) is held in reference
+    A build's graph (torch's stubs read from the cache included, ~70-90 MB) is held in reference
     cycles, which Python's collector reaches only at its rare full collections: `fix DIR` on 73
     models grew to 6.6 GB and the in-process test suite to 18 GB. A full collection costs
     ~0.15 s per build freed, so the loop calls this on its `_Ahead` thread, while the worker
-    scripts (loop.py); a one-file run (1-3 builds a pass, its process ends with os._exit) seldom
-    reaches the threshold."""
+    scripts (loop.py); a one-file run seldom reaches the threshold, and its process ends with
+    os._exit, never paying for the collection."""
     global _garbage
     with _GARBAGE_LOCK:
-        if _garbage < at_least:
+        if _garbage < (_COLLECT_AT if at_least is None else at_least):
             return
         _garbage = 0
     gc.collect()
