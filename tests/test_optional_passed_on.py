@@ -178,6 +178,86 @@ def test_no_optional_in_the_pass_nothing_is_handed_on() -> None:
     assert plan(MODEL, seen("Head.forward", "fused", "bool")) == {("Head.forward", "fused"): "bool"}
 
 
+LOCAL = dedent('''\
+    import torch
+    from torch import nn
+
+
+    class Count(nn.Module):
+        def forward(self, mask):
+            return mask.sum(1)
+
+
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.count = Count()
+            self.proj = nn.Linear(4, 4)
+            self.lstm = nn.LSTM(4, 4)
+
+        def attend(self, x, bias):
+            if bias is None:
+                return x
+            return x + bias
+
+        def pool(self, x, lengths):
+            return x.sum(1) if lengths is None else x.sum(1) / lengths
+
+        def forward(self, x, mask=None):
+            lengths = self.count(mask) if mask is not None else None
+            bias = None if mask is None else mask.unsqueeze(1).float() * -1e4
+            return self.attend(self.proj(x), bias), self.pool(x, lengths)
+''')
+
+
+def test_an_optional_local_is_handed_on_when_its_value_is_plain_from_the_evidence() -> None:
+    """`self.count(...)` is a module of this file (its forward's return: the compiled signature, the
+    probe, else its annotation; here the compiler's own assumption for an unannotated `mask` does not
+    say what `mask.sum(1)` gives, so a signature is needed); `mask.unsqueeze(1).float() * -1e4` is a
+    Tensor because `mask` is one."""
+    from tsannotate.records import CompiledParam, CompiledSignature
+    signature = CompiledSignature("Count.forward", (CompiledParam("mask", "Tensor", False),), "Tensor")
+    fixes = rules.plan(Evidence(index_source("/p/model.py", LOCAL), (), signatures=(signature,),
+                                observations=(seen("Head.forward", "mask", "Optional[Tensor]"),)))
+    found = {(f.edit.function, f.edit.param): f.edit.annotation.text for f in fixes if isinstance(f.edit, AnnotateParam)}
+    assert found == {("Head.forward", "mask"): "Optional[torch.Tensor]",
+                     ("Head.attend", "bias"): "Optional[torch.Tensor]",
+                     ("Head.pool", "lengths"): "Optional[torch.Tensor]"}
+    reason = next(f.reason for f in fixes if isinstance(f.edit, AnnotateParam) and f.edit.param == "lengths")
+    assert "None or `self.count(mask)`" in reason
+    # no signature, no probe: what `self.count(mask)` returns is unknown, and its local is left to the compiler
+    assert ("Head.pool", "lengths") not in plan(LOCAL, seen("Head.forward", "mask", "Optional[Tensor]"))
+
+
+@pytest.mark.parametrize("change", [
+    ("        return self.attend(", "        bias = bias if bias is not None else x\n        return self.attend("),
+    ("return self.attend(self.proj(x), bias),", "return (self.attend(self.proj(x), bias) if bias is not None else x),"),
+    ("mask.unsqueeze(1).float() * -1e4", "mask.tolist()"),  # not a Tensor method that gives a Tensor
+    ("mask.unsqueeze(1).float() * -1e4", "self.lstm(mask)"),  # a torch.nn layer that returns a tuple
+    ("        bias = None if", "        bias: Optional[torch.Tensor] = None if"),  # the user's annotation
+])
+def test_an_optional_local_rebound_guarded_or_of_unknown_type_is_not_handed_on(change: tuple[str, str]) -> None:
+    text = LOCAL.replace(*change)
+    assert text != LOCAL
+    assert ("Head.attend", "bias") not in plan(text, seen("Head.forward", "mask", "Optional[Tensor]"))
+
+
+def test_the_value_beside_none_of_a_layer_or_a_parameter() -> None:
+    from tsannotate.rules._value_type import value_type
+    index = index_source("/p/model.py", LOCAL)
+    evidence = Evidence(index, (), observations=(seen("Head.forward", "mask", "Optional[Tensor]"),))
+    forward = index.function("Head.forward")
+    assert forward is not None
+    assert str(value_type(evidence, forward, "self.proj(x)[:, 0]")) == "Tensor"
+    assert str(value_type(evidence, forward, "~mask")) == "Tensor"
+    assert str(value_type(evidence, forward, "x > 0")) == "Tensor"
+    assert value_type(evidence, forward, "self.lstm(x)") is None
+    assert value_type(evidence, forward, "self") is None
+    assert value_type(evidence, forward, "mask.size(0)") is None
+    assert value_type(evidence, forward, "len(x)") is None
+    assert value_type(evidence, forward, "x +") is None
+
+
 # --------------------------------------------------------------------------- end to end
 
 
@@ -208,3 +288,6 @@ def test_a_refined_call_is_not_widened(worker: Worker, tmp_path: Path) -> None:
     outcome = Loop(str(path), worker, Options(max_passes=10)).run(path.read_text())
     assert outcome.scripts and outcome.final == (case / "expected.py").read_text()
     assert "    def forward(self, mask):\n" in outcome.final  # LengthCounter's, unchanged
+    # `lengths = ... if mask is not None else None`, handed to `self.pool` (never run by the
+    # probe): its Optional in the same pass as `mask`'s, from LengthCounter's compiled signature
+    assert len(outcome.passes) == 1

@@ -300,6 +300,7 @@ class LocalAssignment:
     value: ValueKind
     annotated: bool  # `x: T = ...`
     dict_keys: tuple[str, ...] = ()  # source text of keys for DICT_OF_EMPTY_LISTS
+    beside_none: str = ""  # `A` of `A if c else None` / `None if c else A` (source text)
 
 
 @dataclass(frozen=True)

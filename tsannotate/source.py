@@ -29,6 +29,7 @@ from tsannotate.source_narrowing import narrowings_of_text
 from tsannotate.source_flow import GatherFlowVisitor
 from tsannotate.source_values import (
     SourceSyntaxError,
+    beside_none,
     dict_of_empty_lists,
     module_imports,
     parse_module,
@@ -238,6 +239,7 @@ class GatherSourceVisitor(cst.CSTVisitor):
                     value=kind,
                     annotated=annotated,
                     dict_keys=tuple(self._code(e.key) for e in keys) if keys else (),
+                    beside_none=" ".join(self._code(other).split()) if (other := beside_none(value)) else "",
                 )
             )
         elif (

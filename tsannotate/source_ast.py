@@ -244,6 +244,16 @@ def _dict_of_empty_lists(expr: ast.expr) -> list[ast.expr] | None:
     return keys
 
 
+def _beside_none(value: ast.expr | None) -> ast.expr | None:
+    """`A` of `A if c else None` or `None if c else A`."""
+    if not isinstance(value, ast.IfExp):
+        return None
+    none = [isinstance(v, ast.Constant) and v.value is None for v in (value.body, value.orelse)]
+    if none == [False, True]:
+        return value.body
+    return value.orelse if none == [True, False] else None
+
+
 def value_kind(expr: ast.expr) -> ValueKind:
     """`source_values.value_kind`, on an ast expression."""
     if isinstance(expr, ast.Constant):
@@ -628,6 +638,7 @@ class _Reader:
                 value=kind,
                 annotated=annotated,
                 dict_keys=tuple(self.code(k) for k in keys) if keys else (),
+                beside_none=self.flat(other) if (other := _beside_none(value)) is not None else "",
             ))
         elif (
             isinstance(target, ast.Attribute)

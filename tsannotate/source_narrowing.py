@@ -1,4 +1,5 @@
-"""Where a parameter may not hold what its function was passed: `Narrowing` facts.
+"""Where a parameter may not hold what its function was passed: `Narrowing` facts (and where a
+local may not hold what it was assigned: the same facts for tested locals, without rebinding ones).
 
 TorchScript refines an `Optional[T]` to `T` where a None test guards the code: the body and the
 `else` of `if mask is not None:`, the branches of `a if mask is None else b`, the right of
@@ -80,12 +81,14 @@ def _of_function(qualname: str, func: ast.FunctionDef | ast.AsyncFunctionDef) ->
     params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
     params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
     first, last = func.lineno, _end(func)
-    rebound = _stored(func) & params
+    stored = _stored(func)
+    rebound = stored & params
     for name in sorted(rebound):
         yield Narrowing(qualname, name, first, last, "rebinding")
+    names = (params - rebound) | (stored - params)  # a local: narrowed where tested (its binding is the rule's to check)
     seen: set[tuple[str, int, int, str]] = set()
     for stmt in _statements(func.body):
-        tested = {n: by for n, by in _tested(stmt).items() if n in params and n not in rebound}
+        tested = {n: by for n, by in _tested(stmt).items() if n in names}
         if not tested:
             continue
         through = last if isinstance(stmt, ast.Assert) or (_compound(stmt) and _exits(stmt)) else _end(stmt)

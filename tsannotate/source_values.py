@@ -76,6 +76,16 @@ def dict_of_empty_lists(expr: cst.BaseExpression) -> tuple[cst.DictElement, ...]
     return tuple(elements)
 
 
+def beside_none(value: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """`A` of `A if c else None` or `None if c else A`."""
+    if not isinstance(value, cst.IfExp):
+        return None
+    none = [isinstance(v, cst.Name) and v.value == "None" for v in (value.body, value.orelse)]
+    if none == [False, True]:
+        return value.body
+    return value.orelse if none == [True, False] else None
+
+
 def value_kind(expr: cst.BaseExpression) -> ValueKind:
     """The shape of a right-hand side (or a default value), as far as the rules care."""
     if isinstance(expr, cst.Name):

@@ -1,12 +1,14 @@
-"""TS001, handed on: a parameter this pass makes `Optional[T]` that its function passes, as it is and
-with no None test guarding the call, to an unannotated parameter of a helper in this file.
+"""TS001, handed on: a parameter this pass makes `Optional[T]` (or a local that is `A if c else
+None`) that its function passes, as it is and with no None test guarding the call, to an
+unannotated parameter of a helper in this file.
 
 `forward(self, x, padding=None)` becomes `padding: Optional[Tensor] = None`; `forward` calls
 `self.merge_masks(padding, lengths)` under `if fused:`, which no probe input set, so the probe
 never saw `merge_masks` run. TorchScript now passes an `Optional[Tensor]` into a parameter it
 takes for a plain `Tensor`, and the next pass would fail with "Expected a value of type 'Tensor'
 for argument 'padding' but instead found type 'Optional[Tensor]'". The helper's parameter gets
-`Optional[Tensor]` in this pass, as the compiler would ask in the next one.
+`Optional[Tensor]` in this pass, as the compiler would ask in the next one. Likewise `lengths = self.count(mask) if mask is not None else None` passed to
+`self.pool(x, lengths)` in a branch the probe never took: `_optional_locals`.
 
 Only to a helper written for None: one that compares the parameter with None, or hands it on to
 one that does (`handles_none`); a helper that uses it as a T would only move the error inside it.
@@ -19,11 +21,24 @@ Fix safety: safe — annotations do not change eager behaviour.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
-from tsannotate.records import AnnotateParam, Evidence, Fix, FunctionFacts, Location, Role, Source, SourceIndex
+from tsannotate import tstypes
+from tsannotate.records import (
+    AnnotateParam,
+    Evidence,
+    Fix,
+    FunctionFacts,
+    LocalAssignment,
+    Location,
+    Role,
+    Source,
+    SourceIndex,
+)
 from tsannotate.rules._bool_params import bound, callee_of
-from tsannotate.rules._common import annotation, observed_type, takes, usable, without_none
+from tsannotate.rules._common import Reach, annotation, observed_type, takes, usable, without_none
+from tsannotate.rules._value_type import value_type
 from tsannotate.tstypes import TSType
 
 CODE = "TS001"
@@ -43,11 +58,19 @@ def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, 
             if t is not None and t.is_optional and t.args and not without_none(t).is_none:
                 work.append((func, edit.param, t))
     done = {(func.qualname, name) for func, name, _ in work}
+    after: dict[tuple[str, str], int] = {}  # (function, local) -> the line it is assigned on
+    values: dict[tuple[str, str], str] = {}  # (function, local) -> what it holds besides None
+    optional_locals = list(_optional_locals(evidence))
+    for func, local, wanted in optional_locals:
+        after[(func.qualname, local.name)] = local.line
+        values[(func.qualname, local.name)] = local.beside_none
+    work.extend((func, local.name, wanted) for func, local, wanted in optional_locals)
     while work:
         func, name, wanted = work.pop(0)
         for call in (c for c in source.calls if c.function == func.qualname):
             callee = callee_of(source, func, call.callee)
-            if callee is None or source.narrowed(func.qualname, name, call.line):
+            if callee is None or source.narrowed(func.qualname, name, call.line) \
+                    or call.line <= after.get((func.qualname, name), 0):
                 continue
             for param, value in bound(callee, call):
                 key = (callee.qualname, param.name)
@@ -64,7 +87,9 @@ def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, 
                 if not handles_none(source, callee, param.name, frozenset()):
                     continue  # it uses the value as a T: the caller's code is what must test for None
                 done.add(key)
-                reason = (f"{func.qualname} passes its `{name}`, now {ann.text}, on as it is to `{param.name}`, "
+                held = values.get((func.qualname, name))
+                now = f" (None or `{held}`: {ann.text})" if held else f", now {ann.text},"
+                reason = (f"{func.qualname} passes its `{name}`{now} on as it is to `{param.name}`, "
                           f"with no None test guarding the call; a plain "
                           f"{without_none(wanted)} parameter cannot take None, so the scripted call would not compile")
                 if existing is not None:
@@ -73,6 +98,25 @@ def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, 
                                 reason, AnnotateParam(callee.qualname, param.name, ann),
                                 evidence=Source.SOURCE, location=Location(source.path, call.line))
                 work.append((callee, param.name, wanted))
+
+
+def _optional_locals(evidence: Evidence) -> Iterator[tuple[FunctionFacts, LocalAssignment, TSType]]:
+    """Locals that are `A if c else None` (or `None if c else A`), bound nowhere else in their
+    compiled function, with `A`'s type plain from the evidence (`_value_type`): `lengths =
+    self.count(mask) if mask is not None else None` is an `Optional[Tensor]` when `self.count`'s
+    forward returns a Tensor. Handed on like an Optional parameter, they reach a helper the probe
+    never ran in the same pass, where the compiler would name them one pass later."""
+    source = evidence.source
+    reach = Reach.of(evidence)
+    bindings = Counter((a.function, a.name) for a in source.locals)
+    for local in source.locals:
+        func = source.function(local.function)
+        if not local.beside_none or local.annotated or bindings[(local.function, local.name)] != 1 \
+                or func is None or func.param(local.name) is not None or local.function not in reach.reached:
+            continue
+        t = value_type(evidence, func, local.beside_none)
+        if t is not None and not t.is_none and not t.is_optional:
+            yield func, local, tstypes.optional(t)
 
 
 def handles_none(source: SourceIndex, func: FunctionFacts, name: str, seen: frozenset[tuple[str, str]],
