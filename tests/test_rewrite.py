@@ -17,6 +17,7 @@ from tsannotate.records import (
     Annotation,
     Decorate,
     Edit,
+    ConvertDtype,
     EnumerateLoop,
     ImportName,
     NamedTupleClass,
@@ -756,7 +757,54 @@ LOOP = dedent("""\
             return x
     """)
 
+HEAD = dedent("""\
+    class Head:
+        def forward(self, xs):
+            for i in range(self.nl):
+                xs[i] = self.convs[i](xs[i])
+            return self.convs[len(xs) - 1](xs[-1]) + self.convs[0](xs[0])
+    """)
+HEAD_AT = dedent("""\
+    class Head:
+        def forward(self, xs):
+            for i in range(self.nl):
+                xs[i] = self._convs_at(i, xs[i])
+            return self._convs_at(len(xs) - 1, xs[-1]) + self.convs[0](xs[0])
+
+        def _convs_at(self, index: int, x):
+            # `self.convs[index](x)`: TorchScript indexes a ModuleList only with constants, so
+            # iterate it (the loop is unrolled) and call the item at `index`
+            if index < 0:
+                index += len(self.convs)
+            for i, item in enumerate(self.convs):
+                if i == index:
+                    return item(x)
+            raise IndexError("convs index out of range")
+    """)
+
+BOOL_MASK = "import torch\n\n\ndef keep(mask, x):\n    return x.masked_fill(~mask.bool(), 0.0).bool() | mask[0].bool()\n"
+
 REFACTOR_CASES = [
+    pytest.param(BOOL_MASK, [ConvertDtype("keep", "bool")], BOOL_MASK.replace(".bool()", ".to(torch.bool)"),
+                 id="dtype-method"),
+    pytest.param(BOOL_MASK.replace("import torch\n", "import torch as T\n"), [ConvertDtype("keep", "bool")],
+                 BOOL_MASK.replace("import torch\n", "import torch as T\n").replace(".bool()", ".to(T.bool)"),
+                 id="dtype-method-torch-alias"),
+    pytest.param(BOOL_MASK.replace("import torch\n", "from torch import nn\n").replace(".bool()", ".bfloat16()"),
+                 [ConvertDtype("keep", "bfloat16")],
+                 BOOL_MASK.replace("import torch\n", "from torch import nn\nimport torch\n")
+                 .replace(".bool()", ".to(torch.bfloat16)"), id="dtype-method-imports-torch"),
+    pytest.param(HEAD, [EnumerateLoop("Head.forward", "i", "Head", "convs")], HEAD_AT, id="module-list-helper"),
+    pytest.param(HEAD.replace("    ", "\t"), [EnumerateLoop("Head.forward", "len(xs) - 1", "Head", "convs")],
+                 HEAD_AT.replace("    ", "\t"), id="module-list-helper-tabs"),
+    pytest.param(HEAD.replace("(xs[i])", "(xs[i], 2)").replace("(xs[-1])", "(xs[-1], 3)").replace("(xs[0])", "(xs[0], 4)"),
+                 [EnumerateLoop("Head.forward", "i", "Head", "convs")],
+                 HEAD_AT.replace("(i, xs[i])", "(i, xs[i], 2)").replace("xs[-1])", "xs[-1], 3)")
+                 .replace("(xs[0])", "(xs[0], 4)").replace("x):", "x1, x2):").replace("](x)", "](x1, x2)")
+                 .replace("item(x)", "item(x1, x2)"), id="module-list-helper-two-arguments"),
+    pytest.param(LOOP, [EnumerateLoop("Net.forward", "i", "Net", "layers")],
+                 LOOP.replace("for i in range(len(self.layers)):", "for layer in self.layers:")
+                     .replace("self.layers[i](x)", "layer(x)"), id="module-list-loop-first"),
     pytest.param(LOOP, [EnumerateLoop("Net.forward", "i")],
                  LOOP.replace("for i in range(len(self.layers)):", "for layer in self.layers:")
                      .replace("self.layers[i](x)", "layer(x)"), id="iterate"),
@@ -804,6 +852,19 @@ def test_refactor_twice(src: str, edits: list[Edit], expected: str) -> None:
     [
         pytest.param(LOOP.replace("range(len(self.layers))", "range(3)"), [EnumerateLoop("Net.forward", "i")],
                      ["no `for i in range(len(...))` loop indexing its container in Net.forward"], id="not-range-len"),
+        pytest.param(BOOL_MASK.replace(".bool()", ".bool(memory_format=torch.preserve_format)"),
+                     [ConvertDtype("keep", "bool")], ["no `.bool()` call in keep"], id="dtype-method-with-arguments"),
+        pytest.param(HEAD.replace("self.convs[i](xs[i])", "self.convs[i](xs[i], bias=1)"),
+                     [EnumerateLoop("Head.forward", "i", "Head", "convs")],
+                     ["the calls of `self.convs[...]` in Head.forward pass different or keyword arguments"],
+                     id="module-list-helper-keywords"),
+        pytest.param(HEAD.replace("xs[i] = self.convs[i](xs[i])", "conv = self.convs[i]\n            xs[i] = conv(xs[i])"),
+                     [EnumerateLoop("Head.forward", "i", "Head", "convs")],
+                     ["`self.convs[...]` is used other than called in Head.forward: iterate it with enumerate instead"],
+                     id="module-list-helper-not-called"),
+        pytest.param(HEAD + "\n    def _convs_at(self, index):\n        return index\n",
+                     [EnumerateLoop("Head.forward", "i", "Head", "convs")],
+                     ["Head already has a method '_convs_at' of its own"], id="module-list-helper-name-taken"),
         pytest.param("class Net:\n    def __init__(self):\n        self.blocks = make()\n",
                      [WrapValue("Net.__init__", "self.blocks", "nn.ModuleList")],
                      ["the first assignment to 'self.blocks' in Net.__init__ is not a list display or comprehension"],
@@ -981,6 +1042,10 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     "final_debug_flag_helper": [AnnotateAttribute("DebuggableEncoder", "debug", ann("Final[bool]", FINAL))],
     "refactor_module_list": [WrapValue("ResidualMLP.__init__", "self.blocks", "nn.ModuleList")],
     "refactor_range_loop_index": [EnumerateLoop("ScaledStack.forward", "i")],
+    "dtype_bool_mask": [ConvertDtype("valid_positions", "bool"), ConvertDtype("MaskedPool.forward", "bool")],
+    "module_list_index_helper": [EnumerateLoop("PyramidHead.forward", "idx", "PyramidHead", "lateral"),
+                                 EnumerateLoop("PyramidHead.forward", "i", "PyramidHead", "heads"),
+                                 AnnotateParam("PyramidHead.forward", "feats", ann("List[torch.Tensor]", LIST, TORCH))],
     "final_flag_on_in_probe": [AnnotateAttribute("PooledHead", "use_proj", ann("Final[bool]", FINAL))],
     "final_flag_on_submodule_only_if_on": [AnnotateAttribute("GatedBlock", "use_gate", ann("Final[bool]", FINAL))],
     "final_flag_tuple_output": [AnnotateAttribute("SelfAttention", "output_attentions", ann("Final[bool]", FINAL)),

@@ -529,10 +529,15 @@ class WrapValue:
 @dataclass(frozen=True)
 class EnumerateLoop:
     """`for i in range(len(self.layers)): ... self.layers[i](x)` in `function` → iterate the
-    container itself (`for layer in self.layers:`; `enumerate(...)` when `i` is used otherwise)."""
+    container itself (`for layer in self.layers:`; `enumerate(...)` when `i` is used otherwise).
+    With `class_name` and `attr` (the ModuleList `self.<attr>`): where no such loop holds the
+    indexing, `self.<attr>[<index>](...)` calls go through a method added to the class that
+    iterates it (`rewrite_refactors.module_list_at`)."""
 
     function: str
-    index: str  # the loop variable: "i"
+    index: str  # the loop variable: "i" (or the index expression's text)
+    class_name: str = ""
+    attr: str = ""
 
 
 @dataclass(frozen=True)
@@ -546,8 +551,18 @@ class NamedTupleClass:
     imports: tuple[ImportName, ...] = ()  # what the base and the field annotations need
 
 
+@dataclass(frozen=True)
+class ConvertDtype:
+    """`x.bool()` in `function` → `x.to(torch.bool)` (every call of that Tensor method there without
+    arguments): TorchScript has no `Tensor.bool()` nor `.bfloat16()`, and `.to(dtype)` is the same
+    call in Python."""
+
+    function: str
+    method: str  # "bool" or "bfloat16"
+
+
 Edit = (AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute | Decorate
-        | WrapValue | EnumerateLoop | NamedTupleClass)
+        | WrapValue | EnumerateLoop | NamedTupleClass | ConvertDtype)
 
 
 class Source(enum.Enum):

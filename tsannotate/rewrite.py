@@ -33,6 +33,7 @@ from tsannotate.records import (
     Annotation,
     Decorate,
     Edit,
+    ConvertDtype,
     EnumerateLoop,
     ImportName,
     NamedTupleClass,
@@ -48,7 +49,13 @@ from tsannotate.rewrite_edits import (
     decorate,
 )
 from tsannotate.rewrite_imports import add_imports, drop_unused_namedtuple
-from tsannotate.rewrite_refactors import NamedTupleTransformer, enumerate_loop, wrap_value
+from tsannotate.rewrite_refactors import (
+    NamedTupleTransformer,
+    convert_dtype,
+    enumerate_loop,
+    module_list_at,
+    wrap_value,
+)
 from tsannotate.rewrite_text import remember, source
 from tsannotate.source_values import ModuleImports, SourceSyntaxError, module_imports, root_names
 
@@ -157,8 +164,15 @@ def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str, returns: cst.B
         wrap_where, target = edit.function, edit.target
         return (AnnotateFunctionTransformer(wrap_where, lambda f: wrap_value(f, wrap_where, target, ann)),
                 f"no function '{wrap_where}'")
+    if isinstance(edit, ConvertDtype):
+        dtype_where, method = edit.function, edit.method
+        return (AnnotateFunctionTransformer(dtype_where, lambda f: convert_dtype(f, dtype_where, method, torch)),
+                f"no function '{dtype_where}'")
     if isinstance(edit, EnumerateLoop):
-        loop_where, index = edit.function, edit.index
+        loop_where, index, attr = edit.function, edit.index, edit.attr
+        if edit.class_name and attr:
+            return (AnnotateClassTransformer(edit.class_name, lambda c: _index_module_list(c, loop_where, index, attr)),
+                    f"no class '{edit.class_name}'")
         return (AnnotateFunctionTransformer(loop_where, lambda f: enumerate_loop(f, loop_where, index)),
                 f"no function '{loop_where}'")
     if isinstance(edit, AnnotateAttribute):
@@ -183,6 +197,23 @@ def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str, returns: cst.B
     return AnnotateFunctionTransformer(where, rewrite), f"no function '{where}'"
 
 
+def _index_module_list(cls: cst.ClassDef, where: str, index: str, attr: str) -> cst.ClassDef | str:
+    """The loop over the ModuleList when `for index in range(len(self.<attr>))` holds the
+    indexing; else the calls through a helper method (`module_list_at`)."""
+    method = where.rsplit(".", 1)[-1]
+    body = cls.body
+    fn = next((s for s in body.body if isinstance(s, cst.FunctionDef) and s.name.value == method), None) \
+        if isinstance(body, cst.IndentedBlock) else None
+    looped: cst.FunctionDef | str = ""
+    if fn is not None and index.isidentifier():
+        looped = enumerate_loop(fn, where, index)
+        if not isinstance(looped, str):
+            assert isinstance(body, cst.IndentedBlock)
+            return cls.with_changes(body=body.with_changes(body=[looped if s is fn else s for s in body.body]))
+    helped = module_list_at(cls, where, attr)
+    return ALREADY if isinstance(helped, str) and looped == ALREADY else helped
+
+
 def _needed(name: ImportName, ann: cst.BaseExpression, imports: ModuleImports) -> bool:
     """Whether the annotation reads the name this import binds and the file does not bind it yet."""
     binds = name.name or name.module.split(".")[0]
@@ -199,7 +230,9 @@ def _expressions(edit: Edit) -> tuple[cst.BaseExpression, cst.BaseExpression | N
     if isinstance(edit, WrapValue):
         return cst.parse_expression(edit.wrapper), None
     if isinstance(edit, EnumerateLoop):
-        return cst.Name(edit.index), None
+        return cst.parse_expression(edit.index), None
+    if isinstance(edit, ConvertDtype):
+        return cst.parse_expression(f"torch.{edit.method}"), None
     if isinstance(edit, NamedTupleClass):  # everything the class reads, for its imports
         return cst.parse_expression(f"({', '.join([edit.base, *(t for _, t in edit.fields)])},)"), None
     return cst.parse_expression(edit.annotation.text), None
@@ -208,6 +241,8 @@ def _expressions(edit: Edit) -> tuple[cst.BaseExpression, cst.BaseExpression | N
 def _texts(edit: Edit) -> str:
     if isinstance(edit, WrapValue):
         return edit.wrapper
+    if isinstance(edit, ConvertDtype):
+        return f".to(torch.{edit.method})"
     if isinstance(edit, EnumerateLoop):
         return edit.index
     if isinstance(edit, NamedTupleClass):
@@ -222,7 +257,7 @@ def _annotations(edit: Edit, ann: cst.BaseExpression, returns: cst.BaseExpressio
     """The annotations an applied edit wrote, with their parsed expressions (for imports)."""
     if isinstance(edit, Decorate):
         return [(edit.returns, returns)] if edit.returns is not None and returns is not None else []
-    if isinstance(edit, (WrapValue, EnumerateLoop)):
+    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype)):
         return []
     if isinstance(edit, NamedTupleClass):
         return [(Annotation(edit.base, edit.imports), ann)]
@@ -284,7 +319,7 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
             applied.append(edit)
             for annotation, expr in _annotations(edit, ann, returns):
                 needed.extend(i for i in annotation.imports if _needed(i, expr, imports))
-            if isinstance(edit, (AnnotateEmpty, Decorate)) and not torch_bound:
+            if isinstance(edit, (AnnotateEmpty, Decorate, ConvertDtype)) and not torch_bound:
                 needed.append(ImportName("torch"))
     if not applied:
         return RewriteResult(text, (), tuple(skipped))

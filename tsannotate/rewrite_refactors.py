@@ -238,3 +238,132 @@ def _field_names(call: cst.Call, name: str) -> list[str] | str:
         if len(names) == len(fields.elements) and all(isinstance(n, str) for n in names):
             return [n for n in names if isinstance(n, str)]
     return f"the fields of namedtuple '{name}' are not literal strings"
+
+
+_HELPER = '''def {name}(self, index: int, {params}):
+    # `self.{attr}[index]({params})`: TorchScript indexes a ModuleList only with constants, so
+    # iterate it (the loop is unrolled) and call the item at `index`
+    if index < 0:
+        index += len(self.{attr})
+    for i, item in enumerate(self.{attr}):
+        if i == index:
+            return item({params})
+    raise IndexError("{attr} index out of range")
+'''
+
+
+class _IndexedCalls(cst.CSTVisitor):
+    """`self.<attr>[<index>](<args>)` calls (the index not an integer literal); `other` counts any
+    other subscript of `self.<attr>` with such an index (which a call helper cannot replace)."""
+
+    def __init__(self, container: str) -> None:
+        super().__init__()
+        self.container = container
+        self.calls: list[cst.Call] = []
+        self.other = 0
+
+    def _index(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
+        if not (isinstance(node, cst.Subscript) and dotted_name(node.value) == self.container and len(node.slice) == 1):
+            return None
+        index = node.slice[0].slice
+        if not isinstance(index, cst.Index) or isinstance(index.value, cst.Integer) \
+                or (isinstance(index.value, cst.UnaryOperation) and isinstance(index.value.expression, cst.Integer)):
+            return None
+        return index.value
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._index(node.func) is not None:
+            self.calls.append(node)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if self._index(node) is not None and not any(call.func is node for call in self.calls):
+            self.other += 1
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # a nested def is another scope
+
+
+class _CallHelper(cst.CSTTransformer):
+    def __init__(self, calls: list[cst.Call], helper: str) -> None:
+        super().__init__()
+        self.calls, self.helper = calls, helper
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if not any(original_node is call for call in self.calls):
+            return updated_node
+        subscript = cst.ensure_type(updated_node.func, cst.Subscript)
+        index = cst.ensure_type(subscript.slice[0].slice, cst.Index).value
+        args = [cst.Arg(index, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if updated_node.args else
+                        cst.MaybeSentinel.DEFAULT), *updated_node.args]
+        return updated_node.with_changes(func=cst.Attribute(cst.Name("self"), cst.Name(self.helper)), args=args)
+
+
+def module_list_at(cls: cst.ClassDef, where: str, attr: str) -> cst.ClassDef | str:
+    """`self.<attr>[<index>](<args>)` in method `where` of `cls` → `self._<attr>_at(<index>, <args>)`,
+    a method added at the end of the class that iterates the ModuleList and calls the item at
+    `index` (negative indices count from the end, and one out of range raises IndexError, as
+    indexing the ModuleList does in Python). The calls must all pass the same number of plain
+    positional arguments."""
+    method = where.rsplit(".", 1)[-1]
+    body = cls.body
+    if not isinstance(body, cst.IndentedBlock):
+        return f"{cls.name.value} is a one-line class"
+    fn = next((s for s in body.body if isinstance(s, cst.FunctionDef) and s.name.value == method), None)
+    if fn is None:
+        return f"no method '{method}' in {cls.name.value}"
+    found = _IndexedCalls(f"self.{attr}")
+    fn.body.visit(found)
+    helper = f"_{attr.lstrip('_')}_at"
+    defs = {s.name.value: s for s in body.body if isinstance(s, cst.FunctionDef)}
+    taken = set(defs)
+    if helper in defs and f"enumerate(self.{attr})" not in code(defs[helper]):
+        return f"{cls.name.value} already has a method '{helper}' of its own"
+    if found.other:
+        return f"`self.{attr}[...]` is used other than called in {where}: iterate it with enumerate instead"
+    if not found.calls:
+        if helper in taken:
+            return ALREADY
+        return f"no call `self.{attr}[...](...)` with a variable index in {where}"
+    arities = {len(call.args) for call in found.calls}
+    if len(arities) != 1 or any(a.keyword is not None or a.star for call in found.calls for a in call.args):
+        return f"the calls of `self.{attr}[...]` in {where} pass different or keyword arguments"
+    (arity,) = arities
+    if arity == 0:
+        return f"the calls of `self.{attr}[...]` in {where} pass no argument"
+    params = ["x"] if arity == 1 else [f"x{n}" for n in range(1, arity + 1)]
+    new_fn = fn.visit(_CallHelper(found.calls, helper))
+    assert isinstance(new_fn, cst.FunctionDef)
+    statements = [new_fn if s is fn else s for s in body.body]
+    if helper not in taken:
+        text = _HELPER.format(name=helper, attr=attr, params=", ".join(params))
+        added = cst.ensure_type(cst.parse_statement(text), cst.FunctionDef)
+        added = added.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+        statements.append(added)
+    return cls.with_changes(body=body.with_changes(body=statements))
+
+
+class _DtypeCalls(cst.CSTTransformer):
+    def __init__(self, method: str, dtype: cst.BaseExpression) -> None:
+        super().__init__()
+        self.method, self.dtype = method, dtype
+        self.changed = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # a nested def: TorchScript compiles none
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        func = updated_node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == self.method and not updated_node.args:
+            self.changed += 1
+            return updated_node.with_changes(func=func.with_changes(attr=cst.Name("to")), args=[cst.Arg(self.dtype)])
+        return updated_node
+
+
+def convert_dtype(fn: cst.FunctionDef, where: str, method: str, torch: str) -> cst.FunctionDef | str:
+    """Every `<expr>.<method>()` in `fn` → `<expr>.to(<torch>.<method>)`."""
+    calls = _DtypeCalls(method, cst.parse_expression(f"{torch}.{method}"))
+    body = fn.body.visit(calls)
+    if not calls.changed:
+        return ALREADY if f".to({torch}.{method})" in code(fn) else f"no `.{method}()` call in {where}"
+    assert isinstance(body, cst.BaseSuite)
+    return fn.with_changes(body=body)

@@ -17,6 +17,7 @@ from tsannotate.records import (
     AnnotateLocal,
     AnnotateParam,
     AnnotateReturn,
+    ConvertDtype,
     Decorate,
     Edit,
     EnumerateLoop,
@@ -28,6 +29,7 @@ from tsannotate.records import (
 )
 from tsannotate.rules import (
     _optional_passed_on,
+    dtype_method,
     empty_attribute,
     empty_container,
     enumerate_loop,
@@ -62,6 +64,7 @@ RULES: tuple[ModuleType, ...] = (
     module_list,  # TS011 — mechanical refactors the compiler's message pins down (needs a decision)
     enumerate_loop,  # TS012
     named_tuple,  # TS013
+    dtype_method,  # TS016
     # Evidence from compiled signatures (the model scripts but would fail when called).
     none_default,  # TS001
     # Display only, last: the refactor no annotation replaces.
@@ -98,7 +101,7 @@ def _annotation_of(fix: Fix) -> str:
         return edit.decorator
     if isinstance(edit, NamedTupleClass):
         return ", ".join(t for _, t in edit.fields)
-    if isinstance(edit, (WrapValue, EnumerateLoop)):
+    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype)):
         return ""
     return edit.annotation.text if edit is not None else ""
 
@@ -120,9 +123,11 @@ def _slot(edit: Edit) -> tuple[str, ...]:
     if isinstance(edit, WrapValue):
         return ("value", edit.function, edit.target)
     if isinstance(edit, EnumerateLoop):
-        return ("loop", edit.function, edit.index)
+        return ("loop", edit.function, edit.index, edit.attr)
     if isinstance(edit, NamedTupleClass):
         return ("namedtuple", edit.name)
+    if isinstance(edit, ConvertDtype):
+        return ("dtype", edit.function, edit.method)
     raise TypeError(f"unknown edit {edit!r}")
 
 

@@ -1,0 +1,82 @@
+"""TS016: `.bool()` / `.bfloat16()`, which TorchScript lacks, become `.to(torch.<dtype>)`: on the
+compiler's real message (the worker's torch.jit.script), every such call of the file's compiled
+code in one pass, and nothing without the compiler's word."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tsannotate import rules
+from tsannotate.loop import Loop, Options
+from tsannotate.records import ConvertDtype, Evidence, ScriptRequest, VerifyRequest
+from tsannotate.source import index_source
+from tsannotate.worker import Worker
+
+MODEL = textwrap.dedent('''\
+    import torch
+    from torch import nn
+
+
+    def masked(logits, mask):
+        return torch.where(mask.bool(), logits, torch.full_like(logits, -1e8))
+
+
+    class Policy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Linear(4, 3)
+
+        def entropy(self, logits, mask):
+            p = logits.softmax(-1)
+            return -(torch.where(mask.bool(), p * logits.log_softmax(-1), torch.zeros_like(p))).sum(-1)
+
+        def forward(self, x, mask):
+            logits = masked(self.head(x), mask)
+            return logits, self.entropy(logits, mask)
+
+        def export_half(self, x):
+            return x.bfloat16()  # never compiled: not reached from forward
+
+
+    def probe():
+        torch.manual_seed(0)
+        mask = torch.tensor([[1, 1, 0], [1, 0, 1]], dtype=torch.uint8)
+        return Policy().eval(), [(torch.randn(2, 4), mask)]
+''')
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[Worker]:
+    with Worker(timeout=60) as w:
+        yield w
+
+
+def test_every_bool_call_of_compiled_code_in_one_pass(worker: Worker, tmp_path: Path) -> None:
+    path = tmp_path / "policy.py"
+    path.write_text(MODEL)
+    report = worker.script(ScriptRequest(str(path), MODEL))
+    assert any("'bool'" in d.message for d in report.diagnostics)
+    fixes = rules.plan(Evidence(index_source(str(path), MODEL), report.diagnostics, report.signatures,
+                                report.observations))
+    converted = {(f.edit.function, f.edit.method) for f in fixes if isinstance(f.edit, ConvertDtype)}
+    assert converted == {("masked", "bool"), ("Policy.entropy", "bool")}
+    assert not [f for f in rules.plan(Evidence(index_source(str(path), MODEL), ()))
+                if isinstance(f.edit, ConvertDtype)]  # no compiler error: nothing
+
+
+def test_the_converted_model_scripts_verifies_and_is_left_alone_after(worker: Worker, tmp_path: Path) -> None:
+    path = tmp_path / "policy.py"
+    path.write_text(MODEL)
+    outcome = Loop(str(path), worker, Options(max_passes=10)).run(MODEL)
+    assert outcome.scripts and len(outcome.passes) == 1, outcome.remaining
+    assert outcome.final.count(".to(torch.bool)") == 2 and "x.bfloat16()" in outcome.final
+    path.write_text(outcome.final)
+    verified = worker.verify(VerifyRequest(str(path), outcome.final, original=MODEL))
+    assert verified.load_error is None and verified.checks
+    assert all(c.ok for c in verified.checks), [c.message for c in verified.checks if not c.ok]
+    again = Loop(str(path), worker, Options(max_passes=10)).run(outcome.final)
+    assert again.scripts and not again.changed and again.passes == ()
