@@ -113,7 +113,7 @@ def test_a_guess_that_is_right_still_comes_when_nothing_was_seen() -> None:
     capture = (MESSAGES / "capture.py").read_text()
     path = d.location.path if d.location else "/p/model.py"
     [fix] = [f for f in rules.plan(Evidence(index_source(path, capture), (d,)))
-             if isinstance(f.edit, AnnotateParam)]
+             if isinstance(f.edit, AnnotateParam) and f.edit.function == "ParamAsIndex.forward"]
     assert (fix.edit.param, fix.edit.annotation.text) == ("dim", "int")  # type: ignore[union-attr]
     assert "a guess" in fix.reason
 

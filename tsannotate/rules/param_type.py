@@ -34,6 +34,7 @@ from tsannotate.records import (
 from tsannotate.rules._bool_params import bound, callee_of
 from tsannotate.rules._optional_passed_on import handles_none
 from tsannotate.rules._common import (
+    Reach,
     observed_params,
     observed_type,
     place,
@@ -61,6 +62,36 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
     yield from _from_op_keyword(evidence)
     yield from _from_probe(evidence)
     yield from _argument_types(evidence)
+    yield from _from_literal_default(evidence)
+
+
+def _from_literal_default(evidence: Evidence) -> Iterator[Fix]:
+    """`def _apply_permutation(tensor, permutation, dim=1)` in code TorchScript compiles: unannotated,
+    `dim` is a Tensor to the compiler, which rejects the default ("Expected a default value of type
+    Tensor on parameter 'dim'") whenever it compiles the function, and says so one function per
+    pass. A literal default's type is what `_from_compiler` writes on that message; here it comes
+    in the pass the model first fails, for every compiled function no probe call ran (what the
+    probe saw is `_from_probe`'s and comes first). Not for a model that scripts: its compiled
+    functions have compiled."""
+    if not evidence.diagnostics:
+        return
+    source = evidence.source
+    reach = Reach.of(evidence)
+    for func in source.functions:
+        if func.qualname not in reach.reached:
+            continue
+        for param in func.params:
+            name = _DEFAULT_TYPES.get(param.default_kind) if param.default_kind is not None else None
+            if name is None or param.annotation is not None or param.star \
+                    or evidence.observed(func.qualname, param.name, Role.ARG) is not None:
+                continue
+            ann = annotation(tstypes.TSType(name), source)
+            yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+                      f"`{param.name}={param.default}` is unannotated, so TorchScript takes it for a Tensor and "
+                      f"rejects its default (\"Expected a default value of type Tensor\") when it compiles "
+                      f"{func.qualname}, which the model's compiled code reaches",
+                      AnnotateParam(func.qualname, param.name, ann), evidence=Source.SOURCE,
+                      location=Location(source.path, func.first_line))
 
 
 def _argument_types(evidence: Evidence) -> Iterator[Fix]:
