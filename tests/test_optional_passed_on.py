@@ -14,7 +14,17 @@ import pytest
 
 from tsannotate import rules
 from tsannotate.loop import Loop, Options
-from tsannotate.records import AnnotateParam, Evidence, Observation, Role
+from tsannotate.records import (
+    AnnotateParam,
+    CompiledParam,
+    CompiledSignature,
+    Diagnostic,
+    DiagnosticKind,
+    Evidence,
+    Location,
+    Observation,
+    Role,
+)
 from tsannotate.source import index_source, index_with_libcst
 from tsannotate.source_narrowing import narrowings_of_text
 from tsannotate.worker import Worker
@@ -210,14 +220,25 @@ LOCAL = dedent('''\
 ''')
 
 
+# the model fails (a local is handed on only then): the compiler's first error, wherever it is
+FAILED = Diagnostic(DiagnosticKind.UNKNOWN, "an error elsewhere", Location("/p/model.py", 1))
+
+
+def plan_failing(text: str, *observations: Observation, signatures: tuple[CompiledSignature, ...] = ()
+                 ) -> dict[tuple[str, str], str]:
+    fixes = rules.plan(Evidence(index_source("/p/model.py", text), (FAILED,), signatures=signatures,
+                                observations=observations))
+    return {(f.edit.function, f.edit.param): f.edit.annotation.text
+            for f in fixes if isinstance(f.edit, AnnotateParam)}
+
+
 def test_an_optional_local_is_handed_on_when_its_value_is_plain_from_the_evidence() -> None:
     """`self.count(...)` is a module of this file (its forward's return: the compiled signature, the
     probe, else its annotation; here the compiler's own assumption for an unannotated `mask` does not
     say what `mask.sum(1)` gives, so a signature is needed); `mask.unsqueeze(1).float() * -1e4` is a
     Tensor because `mask` is one."""
-    from tsannotate.records import CompiledParam, CompiledSignature
     signature = CompiledSignature("Count.forward", (CompiledParam("mask", "Tensor", False),), "Tensor")
-    fixes = rules.plan(Evidence(index_source("/p/model.py", LOCAL), (), signatures=(signature,),
+    fixes = rules.plan(Evidence(index_source("/p/model.py", LOCAL), (FAILED,), signatures=(signature,),
                                 observations=(seen("Head.forward", "mask", "Optional[Tensor]"),)))
     found = {(f.edit.function, f.edit.param): f.edit.annotation.text for f in fixes if isinstance(f.edit, AnnotateParam)}
     assert found == {("Head.forward", "mask"): "Optional[torch.Tensor]",
@@ -226,7 +247,14 @@ def test_an_optional_local_is_handed_on_when_its_value_is_plain_from_the_evidenc
     reason = next(f.reason for f in fixes if isinstance(f.edit, AnnotateParam) and f.edit.param == "lengths")
     assert "None or `self.count(mask)`" in reason
     # no signature, no probe: what `self.count(mask)` returns is unknown, and its local is left to the compiler
-    assert ("Head.pool", "lengths") not in plan(LOCAL, seen("Head.forward", "mask", "Optional[Tensor]"))
+    assert ("Head.pool", "lengths") not in plan_failing(LOCAL, seen("Head.forward", "mask", "Optional[Tensor]"))
+    # a model that scripts has compiled its calls: nothing to hand on
+    assert ("Head.attend", "bias") not in plan(LOCAL, seen("Head.forward", "mask", "Optional[Tensor]"))
+    # `mask` stays a plain Tensor (no None default, no probe saw None): TorchScript decides `mask is
+    # None` when compiling, and `bias` is a Tensor
+    assert ("Head.attend", "bias") not in plan_failing(LOCAL.replace("mask=None", "mask"),
+                                                       seen("Head.forward", "mask", "Tensor"))
+    assert ("Head.attend", "bias") in plan_failing(LOCAL.replace("mask=None", "mask: Optional[torch.Tensor] = None"))
 
 
 @pytest.mark.parametrize("change", [
@@ -239,7 +267,8 @@ def test_an_optional_local_is_handed_on_when_its_value_is_plain_from_the_evidenc
 def test_an_optional_local_rebound_guarded_or_of_unknown_type_is_not_handed_on(change: tuple[str, str]) -> None:
     text = LOCAL.replace(*change)
     assert text != LOCAL
-    assert ("Head.attend", "bias") not in plan(text, seen("Head.forward", "mask", "Optional[Tensor]"))
+    assert ("Head.attend", "bias") not in plan_failing(text, seen("Head.forward", "mask", "Optional[Tensor]"))
+    assert ("Head.attend", "bias") in plan_failing(LOCAL, seen("Head.forward", "mask", "Optional[Tensor]"))
 
 
 def test_the_value_beside_none_of_a_layer_or_a_parameter() -> None:

@@ -19,6 +19,7 @@ from tsannotate.records import (
     Edit,
     ConvertDtype,
     EnumerateLoop,
+    GuardBranch,
     ImportName,
     NamedTupleClass,
     WrapValue,
@@ -784,7 +785,23 @@ HEAD_AT = dedent("""\
 
 BOOL_MASK = "import torch\n\n\ndef keep(mask, x):\n    return x.masked_fill(~mask.bool(), 0.0).bool() | mask[0].bool()\n"
 
+COND = dedent("""\
+    class Emb:
+        def forward(self, x, cond=None):
+            if cond is not None:
+                x = x + self.cond_proj(cond)
+            return x
+    """)
+
 REFACTOR_CASES = [
+    pytest.param(COND, [GuardBranch("Emb.forward", "cond is not None", "cond_proj")],
+                 COND.replace("if cond is not None:", "if cond is not None and self.cond_proj is not None:"),
+                 id="guard-branch"),
+    pytest.param(COND.replace("if cond is not None:", "if cond is not None or x.dim() > 2:"),
+                 [GuardBranch("Emb.forward", "cond is not None or x.dim() > 2", "cond_proj")],
+                 COND.replace("if cond is not None:",
+                              "if (cond is not None or x.dim() > 2) and self.cond_proj is not None:"),
+                 id="guard-branch-or"),
     pytest.param(BOOL_MASK, [ConvertDtype("keep", "bool")], BOOL_MASK.replace(".bool()", ".to(torch.bool)"),
                  id="dtype-method"),
     pytest.param(BOOL_MASK.replace("import torch\n", "import torch as T\n"), [ConvertDtype("keep", "bool")],
@@ -852,6 +869,9 @@ def test_refactor_twice(src: str, edits: list[Edit], expected: str) -> None:
     [
         pytest.param(LOOP.replace("range(len(self.layers))", "range(3)"), [EnumerateLoop("Net.forward", "i")],
                      ["no `for i in range(len(...))` loop indexing its container in Net.forward"], id="not-range-len"),
+        pytest.param(COND.replace("self.cond_proj(cond)", "self.other(cond)"),
+                     [GuardBranch("Emb.forward", "cond is not None", "cond_proj")],
+                     ["no `if cond is not None:` calling `self.cond_proj` in Emb.forward"], id="guard-branch-no-call"),
         pytest.param(BOOL_MASK.replace(".bool()", ".bool(memory_format=torch.preserve_format)"),
                      [ConvertDtype("keep", "bool")], ["no `.bool()` call in keep"], id="dtype-method-with-arguments"),
         pytest.param(HEAD.replace("self.convs[i](xs[i])", "self.convs[i](xs[i], bias=1)"),
@@ -1042,6 +1062,9 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     "final_debug_flag_helper": [AnnotateAttribute("DebuggableEncoder", "debug", ann("Final[bool]", FINAL))],
     "refactor_module_list": [WrapValue("ResidualMLP.__init__", "self.blocks", "nn.ModuleList")],
     "refactor_range_loop_index": [EnumerateLoop("ScaledStack.forward", "i")],
+    "none_submodule_guarded_by_input": [
+        GuardBranch("TimestepEmbedding.forward", "condition is not None", "cond_proj"),
+        AnnotateParam("TimestepEmbedding.forward", "condition", OPT_TENSOR)],
     "dtype_bool_mask": [ConvertDtype("valid_positions", "bool"), ConvertDtype("MaskedPool.forward", "bool")],
     "module_list_index_helper": [EnumerateLoop("PyramidHead.forward", "idx", "PyramidHead", "lateral"),
                                  EnumerateLoop("PyramidHead.forward", "i", "PyramidHead", "heads"),

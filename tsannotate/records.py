@@ -301,6 +301,7 @@ class LocalAssignment:
     annotated: bool  # `x: T = ...`
     dict_keys: tuple[str, ...] = ()  # source text of keys for DICT_OF_EMPTY_LISTS
     beside_none: str = ""  # `A` of `A if c else None` / `None if c else A` (source text)
+    beside_none_test: str = ""  # and its `c`
 
 
 @dataclass(frozen=True)
@@ -561,8 +562,19 @@ class ConvertDtype:
     method: str  # "bool" or "bfloat16"
 
 
+@dataclass(frozen=True)
+class GuardBranch:
+    """`if condition is not None: ... self.cond_proj(...)` in `function` (each `if` whose test reads
+    `test` and whose body calls `self.<attr>`) → `if condition is not None and self.cond_proj is
+    not None:`: TorchScript compiles the branch only where the submodule is not None."""
+
+    function: str
+    test: str  # the `if`'s test, as the source index gives it
+    attr: str  # the submodule: "cond_proj"
+
+
 Edit = (AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute | Decorate
-        | WrapValue | EnumerateLoop | NamedTupleClass | ConvertDtype)
+        | WrapValue | EnumerateLoop | NamedTupleClass | ConvertDtype | GuardBranch)
 
 
 class Source(enum.Enum):

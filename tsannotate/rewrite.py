@@ -35,6 +35,7 @@ from tsannotate.records import (
     Edit,
     ConvertDtype,
     EnumerateLoop,
+    GuardBranch,
     ImportName,
     NamedTupleClass,
     WrapValue,
@@ -53,6 +54,7 @@ from tsannotate.rewrite_refactors import (
     NamedTupleTransformer,
     convert_dtype,
     enumerate_loop,
+    guard_branch,
     module_list_at,
     wrap_value,
 )
@@ -164,6 +166,10 @@ def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str, returns: cst.B
         wrap_where, target = edit.function, edit.target
         return (AnnotateFunctionTransformer(wrap_where, lambda f: wrap_value(f, wrap_where, target, ann)),
                 f"no function '{wrap_where}'")
+    if isinstance(edit, GuardBranch):
+        guard_where, test, attr_name = edit.function, edit.test, edit.attr
+        return (AnnotateFunctionTransformer(guard_where, lambda f: guard_branch(f, guard_where, test, attr_name)),
+                f"no function '{guard_where}'")
     if isinstance(edit, ConvertDtype):
         dtype_where, method = edit.function, edit.method
         return (AnnotateFunctionTransformer(dtype_where, lambda f: convert_dtype(f, dtype_where, method, torch)),
@@ -233,6 +239,8 @@ def _expressions(edit: Edit) -> tuple[cst.BaseExpression, cst.BaseExpression | N
         return cst.parse_expression(edit.index), None
     if isinstance(edit, ConvertDtype):
         return cst.parse_expression(f"torch.{edit.method}"), None
+    if isinstance(edit, GuardBranch):
+        return cst.parse_expression(f"self.{edit.attr}"), None
     if isinstance(edit, NamedTupleClass):  # everything the class reads, for its imports
         return cst.parse_expression(f"({', '.join([edit.base, *(t for _, t in edit.fields)])},)"), None
     return cst.parse_expression(edit.annotation.text), None
@@ -243,6 +251,8 @@ def _texts(edit: Edit) -> str:
         return edit.wrapper
     if isinstance(edit, ConvertDtype):
         return f".to(torch.{edit.method})"
+    if isinstance(edit, GuardBranch):
+        return f"and self.{edit.attr} is not None"
     if isinstance(edit, EnumerateLoop):
         return edit.index
     if isinstance(edit, NamedTupleClass):
@@ -257,7 +267,7 @@ def _annotations(edit: Edit, ann: cst.BaseExpression, returns: cst.BaseExpressio
     """The annotations an applied edit wrote, with their parsed expressions (for imports)."""
     if isinstance(edit, Decorate):
         return [(edit.returns, returns)] if edit.returns is not None and returns is not None else []
-    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype)):
+    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch)):
         return []
     if isinstance(edit, NamedTupleClass):
         return [(Annotation(edit.base, edit.imports), ann)]

@@ -367,3 +367,51 @@ def convert_dtype(fn: cst.FunctionDef, where: str, method: str, torch: str) -> c
         return ALREADY if f".to({torch}.{method})" in code(fn) else f"no `.{method}()` call in {where}"
     assert isinstance(body, cst.BaseSuite)
     return fn.with_changes(body=body)
+
+
+def _calls_attr(node: cst.CSTNode, callee: str) -> bool:
+    found = False
+
+    class _Find(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            nonlocal found
+            found = found or dotted_name(call.func) == callee
+
+    node.visit(_Find())
+    return found
+
+
+def guard_branch(fn: cst.FunctionDef, where: str, test: str, attr: str) -> cst.FunctionDef | str:
+    """Each `if <test>:` in `fn` whose body calls `self.<attr>(...)` → `if <test> and self.<attr> is
+    not None:` (the test parenthesised when it is an `or`, a conditional expression or a lambda)."""
+    callee, guard = f"self.{attr}", f"self.{attr} is not None"
+    wanted = " ".join(test.split())
+    done = False
+
+    class _Guard(cst.CSTTransformer):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is fn
+
+        def leave_If(self, original_node: cst.If, updated_node: cst.If) -> cst.If:
+            nonlocal done
+            text = " ".join(code(original_node.test).split())
+            if not _calls_attr(original_node.body, callee):
+                return updated_node
+            if text.endswith(f" and {guard}") and " ".join(text[: -len(f" and {guard}")].split()).strip("()") \
+                    == wanted.strip("()"):
+                done = True
+                return updated_node
+            if text != wanted:
+                return updated_node
+            left = updated_node.test
+            if isinstance(left, (cst.IfExp, cst.Lambda, cst.NamedExpr)) or (
+                    isinstance(left, cst.BooleanOperation) and isinstance(left.operator, cst.Or)):
+                left = left.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+            done = True
+            return updated_node.with_changes(test=cst.BooleanOperation(
+                left=left, operator=cst.And(), right=cst.parse_expression(guard)))
+
+    new = cst.ensure_type(fn.visit(_Guard()), cst.FunctionDef)
+    if not done:
+        return f"no `if {wanted}:` calling `{callee}` in {where}"
+    return ALREADY if new.deep_equals(fn) else new

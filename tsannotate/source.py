@@ -240,6 +240,8 @@ class GatherSourceVisitor(cst.CSTVisitor):
                     annotated=annotated,
                     dict_keys=tuple(self._code(e.key) for e in keys) if keys else (),
                     beside_none=" ".join(self._code(other).split()) if (other := beside_none(value)) else "",
+                    beside_none_test=" ".join(self._code(value.test).split())
+                    if other and isinstance(value, cst.IfExp) else "",
                 )
             )
         elif (

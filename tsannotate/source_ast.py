@@ -639,6 +639,7 @@ class _Reader:
                 annotated=annotated,
                 dict_keys=tuple(self.code(k) for k in keys) if keys else (),
                 beside_none=self.flat(other) if (other := _beside_none(value)) is not None else "",
+                beside_none_test=self.flat(value.test) if other is not None and isinstance(value, ast.IfExp) else "",
             ))
         elif (
             isinstance(target, ast.Attribute)

@@ -23,6 +23,7 @@ from tsannotate.records import (
     EnumerateLoop,
     Evidence,
     Fix,
+    GuardBranch,
     NamedTupleClass,
     Source,
     WrapValue,
@@ -39,6 +40,7 @@ from tsannotate.rules import (
     jit_unused,
     module_list,
     named_tuple,
+    none_guard,
     none_default,
     optional_attribute,
     optional_local,
@@ -57,6 +59,7 @@ RULES: tuple[ModuleType, ...] = (
     tolist_local,  # TS014 — `seq = t.tolist()`: the type the probe saw, on the local
     param_type,  # TS005 — before TS001: an int parameter defaulting to None is Optional[int]
     final_constant,  # TS007 — after the type rules: a constant is the answer only when no type is
+    none_guard,  # TS017 — after TS007: a flag's Final leaves the branch uncompiled, a guard is for the rest
     # Code that cannot compile: decorate the method that holds it (needs a decision), after Final,
     # which can make a flag's branch (and the helper it calls) drop out of compilation instead.
     jit_ignore,  # TS008
@@ -101,7 +104,7 @@ def _annotation_of(fix: Fix) -> str:
         return edit.decorator
     if isinstance(edit, NamedTupleClass):
         return ", ".join(t for _, t in edit.fields)
-    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype)):
+    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch)):
         return ""
     return edit.annotation.text if edit is not None else ""
 
@@ -128,6 +131,8 @@ def _slot(edit: Edit) -> tuple[str, ...]:
         return ("namedtuple", edit.name)
     if isinstance(edit, ConvertDtype):
         return ("dtype", edit.function, edit.method)
+    if isinstance(edit, GuardBranch):
+        return ("guard", edit.function, edit.test, edit.attr)
     raise TypeError(f"unknown edit {edit!r}")
 
 

@@ -32,6 +32,7 @@ from tsannotate.records import (
     FunctionFacts,
     LocalAssignment,
     Location,
+    ParamFacts,
     Role,
     Source,
     SourceIndex,
@@ -60,7 +61,7 @@ def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, 
     done = {(func.qualname, name) for func, name, _ in work}
     after: dict[tuple[str, str], int] = {}  # (function, local) -> the line it is assigned on
     values: dict[tuple[str, str], str] = {}  # (function, local) -> what it holds besides None
-    optional_locals = list(_optional_locals(evidence))
+    optional_locals = list(_optional_locals(evidence, chosen))
     for func, local, wanted in optional_locals:
         after[(func.qualname, local.name)] = local.line
         values[(func.qualname, local.name)] = local.beside_none
@@ -100,12 +101,20 @@ def follow(evidence: Evidence, chosen: dict[Slot, Fix]) -> Iterator[tuple[Slot, 
                 work.append((callee, param.name, wanted))
 
 
-def _optional_locals(evidence: Evidence) -> Iterator[tuple[FunctionFacts, LocalAssignment, TSType]]:
+def _optional_locals(evidence: Evidence, chosen: dict[Slot, Fix]
+                     ) -> Iterator[tuple[FunctionFacts, LocalAssignment, TSType]]:
     """Locals that are `A if c else None` (or `None if c else A`), bound nowhere else in their
     compiled function, with `A`'s type plain from the evidence (`_value_type`): `lengths =
     self.count(mask) if mask is not None else None` is an `Optional[Tensor]` when `self.count`'s
     forward returns a Tensor. Handed on like an Optional parameter, they reach a helper the probe
-    never ran in the same pass, where the compiler would name them one pass later."""
+    never ran in the same pass, where the compiler would name them one pass later.
+
+    Only in a model that fails (one that compiles has compiled its calls), and not when `c` tests
+    a parameter that is no Optional after this pass: TorchScript decides `mask is not None` when
+    compiling if `mask` is a plain Tensor (an unannotated `mask=None`), and the local is then a
+    Tensor."""
+    if not evidence.diagnostics:
+        return
     source = evidence.source
     reach = Reach.of(evidence)
     bindings = Counter((a.function, a.name) for a in source.locals)
@@ -114,9 +123,32 @@ def _optional_locals(evidence: Evidence) -> Iterator[tuple[FunctionFacts, LocalA
         if not local.beside_none or local.annotated or bindings[(local.function, local.name)] != 1 \
                 or func is None or func.param(local.name) is not None or local.function not in reach.reached:
             continue
+        tested = _none_tested(local.beside_none_test)
+        param = func.param(tested) if tested else None
+        if param is not None and not _optional_after(param, func, chosen):
+            continue
         t = value_type(evidence, func, local.beside_none)
         if t is not None and not t.is_none and not t.is_optional:
             yield func, local, tstypes.optional(t)
+
+
+def _none_tested(test: str) -> str:
+    """`mask` of `mask is not None` / `mask is None` (parenthesised or not), else ""."""
+    text = test.strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    for suffix in (" is not None", " is None"):
+        if text.endswith(suffix) and text[: -len(suffix)].strip().isidentifier():
+            return text[: -len(suffix)].strip()
+    return ""
+
+
+def _optional_after(param: ParamFacts, func: FunctionFacts, chosen: dict[Slot, Fix]) -> bool:
+    """Is `param` an Optional once this pass's fixes are in: annotated so, or made so now?"""
+    fix = chosen.get(("param", func.qualname, param.name))
+    text = fix.edit.annotation.text if fix is not None and isinstance(fix.edit, AnnotateParam) else param.annotation
+    t = usable(text) if text else None
+    return t is not None and (t.is_optional or t.is_none)
 
 
 def handles_none(source: SourceIndex, func: FunctionFacts, name: str, seen: frozenset[tuple[str, str]],
