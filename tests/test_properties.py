@@ -74,6 +74,7 @@ class _Stripper(cst.CSTTransformer):
         super().__init__()
         self.rng, self.rate = rng, rate
         self.scopes: list[str] = []  # "class" / "def" names, innermost last
+        self.records: list[bool] = []  # per class scope: a NamedTuple, whose fields are its definition
         self.stripped: list[str] = []
 
     def _take(self, what: str) -> bool:
@@ -97,9 +98,11 @@ class _Stripper(cst.CSTTransformer):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.scopes.append(node.name.value)
+        self.records.append(any((_dotted(b.value) or "").endswith("NamedTuple") for b in node.bases))
 
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
         self.scopes.pop()
+        self.records.pop()
         return updated
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -135,6 +138,8 @@ class _Stripper(cst.CSTTransformer):
         stmt = updated.body[0]
         name = cst.Module([]).code_for_node(stmt.target)
         if stmt.value is None:  # `cache: Optional[Tensor]` at class level
+            if self.records and self.records[-1]:
+                return updated  # a NamedTuple's field: its definition, not an annotation the tool writes
             return cst.RemoveFromParent() if self._take(f"declaration `{name}: ...`") else updated
         ann = self._annotation(stmt.annotation, name)
         if ann is None:
