@@ -1,6 +1,7 @@
-"""TS016: `.bool()` / `.bfloat16()`, which TorchScript lacks, become `.to(torch.<dtype>)`: on the
-compiler's real message (the worker's torch.jit.script), every such call of the file's compiled
-code in one pass, and nothing without the compiler's word."""
+"""TS016: `.bool()` / `.bfloat16()`, which TorchScript lacks, become `.to(torch.<dtype>)`; TS018:
+`torch.is_tensor(x)` becomes `isinstance(x, torch.Tensor)`. On the compiler's real message (the
+worker's torch.jit.script), every such call of the file's compiled code in one pass, and nothing
+without the compiler's word."""
 
 from __future__ import annotations
 
@@ -78,5 +79,43 @@ def test_the_converted_model_scripts_verifies_and_is_left_alone_after(worker: Wo
     verified = worker.verify(VerifyRequest(str(path), outcome.final, original=MODEL))
     assert verified.load_error is None and verified.checks
     assert all(c.ok for c in verified.checks), [c.message for c in verified.checks if not c.ok]
+    again = Loop(str(path), worker, Options(max_passes=10)).run(outcome.final)
+    assert again.scripts and not again.changed and again.passes == ()
+
+
+IS_TENSOR = textwrap.dedent('''\
+    import torch
+    from torch import nn
+    from typing import Union
+
+
+    def as_batch(t: Union[torch.Tensor, int], n: int):
+        if not torch.is_tensor(t):
+            return torch.full((n,), t)
+        return t.expand(n)
+
+
+    class Embed(nn.Module):
+        def forward(self, x, t: Union[torch.Tensor, int]):
+            steps = as_batch(t, x.shape[0])
+            return x + steps.unsqueeze(1).float(), torch.is_tensor(t)
+
+
+    def probe():
+        torch.manual_seed(0)
+        return Embed(), [(torch.randn(2, 3), 5), (torch.randn(2, 3), torch.tensor(3))]
+''')
+
+
+def test_is_tensor_becomes_isinstance_in_every_compiled_function_and_verifies(worker: Worker, tmp_path: Path) -> None:
+    """TS018 (rules/is_tensor.py): the compiler names one function; the other goes in the same pass."""
+    path = tmp_path / "embed.py"
+    path.write_text(IS_TENSOR)
+    outcome = Loop(str(path), worker, Options(max_passes=10)).run(IS_TENSOR)
+    assert outcome.scripts and len(outcome.passes) == 1, outcome.remaining
+    assert "torch.is_tensor" not in outcome.final and outcome.final.count("isinstance(t, torch.Tensor)") == 2
+    path.write_text(outcome.final)
+    verified = worker.verify(VerifyRequest(str(path), outcome.final, original=IS_TENSOR))
+    assert verified.load_error is None and verified.checks and all(c.ok for c in verified.checks)
     again = Loop(str(path), worker, Options(max_passes=10)).run(outcome.final)
     assert again.scripts and not again.changed and again.passes == ()

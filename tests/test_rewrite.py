@@ -20,6 +20,7 @@ from tsannotate.records import (
     ConvertDtype,
     EnumerateLoop,
     GuardBranch,
+    IsinstanceTensor,
     ImportName,
     NamedTupleClass,
     WrapValue,
@@ -793,7 +794,15 @@ COND = dedent("""\
             return x
     """)
 
+IS_TENSOR = "import torch\n\n\ndef f(t):\n    if not torch.is_tensor(t):\n        t = torch.tensor([t])\n    return t\n"
+
 REFACTOR_CASES = [
+    pytest.param(IS_TENSOR, [IsinstanceTensor("f")],
+                 IS_TENSOR.replace("torch.is_tensor(t)", "isinstance(t, torch.Tensor)"), id="is-tensor"),
+    pytest.param(IS_TENSOR.replace("import torch\n", "import torch as th\n").replace("torch.", "th."),
+                 [IsinstanceTensor("f")],
+                 IS_TENSOR.replace("import torch\n", "import torch as th\n").replace("torch.", "th.")
+                 .replace("th.is_tensor(t)", "isinstance(t, th.Tensor)"), id="is-tensor-alias"),
     pytest.param(COND, [GuardBranch("Emb.forward", "cond is not None", "cond_proj")],
                  COND.replace("if cond is not None:", "if cond is not None and self.cond_proj is not None:"),
                  id="guard-branch"),
@@ -869,6 +878,8 @@ def test_refactor_twice(src: str, edits: list[Edit], expected: str) -> None:
     [
         pytest.param(LOOP.replace("range(len(self.layers))", "range(3)"), [EnumerateLoop("Net.forward", "i")],
                      ["no `for i in range(len(...))` loop indexing its container in Net.forward"], id="not-range-len"),
+        pytest.param(IS_TENSOR.replace("torch.is_tensor(t)", "t.dim() == 0"), [IsinstanceTensor("f")],
+                     ["no `torch.is_tensor(...)` call in f"], id="is-tensor-none"),
         pytest.param(COND.replace("self.cond_proj(cond)", "self.other(cond)"),
                      [GuardBranch("Emb.forward", "cond is not None", "cond_proj")],
                      ["no `if cond is not None:` calling `self.cond_proj` in Emb.forward"], id="guard-branch-no-call"),

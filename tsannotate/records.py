@@ -573,8 +573,16 @@ class GuardBranch:
     attr: str  # the submodule: "cond_proj"
 
 
+@dataclass(frozen=True)
+class IsinstanceTensor:
+    """`torch.is_tensor(x)` in `function` → `isinstance(x, torch.Tensor)`, every such call there:
+    TorchScript has no `is_tensor`, and refines a Union through `isinstance`."""
+
+    function: str
+
+
 Edit = (AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute | Decorate
-        | WrapValue | EnumerateLoop | NamedTupleClass | ConvertDtype | GuardBranch)
+        | WrapValue | EnumerateLoop | NamedTupleClass | ConvertDtype | GuardBranch | IsinstanceTensor)
 
 
 class Source(enum.Enum):

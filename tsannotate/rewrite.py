@@ -36,6 +36,7 @@ from tsannotate.records import (
     ConvertDtype,
     EnumerateLoop,
     GuardBranch,
+    IsinstanceTensor,
     ImportName,
     NamedTupleClass,
     WrapValue,
@@ -55,6 +56,7 @@ from tsannotate.rewrite_refactors import (
     convert_dtype,
     enumerate_loop,
     guard_branch,
+    isinstance_tensor,
     module_list_at,
     wrap_value,
 )
@@ -166,6 +168,10 @@ def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str, returns: cst.B
         wrap_where, target = edit.function, edit.target
         return (AnnotateFunctionTransformer(wrap_where, lambda f: wrap_value(f, wrap_where, target, ann)),
                 f"no function '{wrap_where}'")
+    if isinstance(edit, IsinstanceTensor):
+        is_where = edit.function
+        return (AnnotateFunctionTransformer(is_where, lambda f: isinstance_tensor(f, is_where)),
+                f"no function '{is_where}'")
     if isinstance(edit, GuardBranch):
         guard_where, test, attr_name = edit.function, edit.test, edit.attr
         return (AnnotateFunctionTransformer(guard_where, lambda f: guard_branch(f, guard_where, test, attr_name)),
@@ -241,6 +247,8 @@ def _expressions(edit: Edit) -> tuple[cst.BaseExpression, cst.BaseExpression | N
         return cst.parse_expression(f"torch.{edit.method}"), None
     if isinstance(edit, GuardBranch):
         return cst.parse_expression(f"self.{edit.attr}"), None
+    if isinstance(edit, IsinstanceTensor):
+        return cst.parse_expression("isinstance"), None
     if isinstance(edit, NamedTupleClass):  # everything the class reads, for its imports
         return cst.parse_expression(f"({', '.join([edit.base, *(t for _, t in edit.fields)])},)"), None
     return cst.parse_expression(edit.annotation.text), None
@@ -253,6 +261,8 @@ def _texts(edit: Edit) -> str:
         return f".to(torch.{edit.method})"
     if isinstance(edit, GuardBranch):
         return f"and self.{edit.attr} is not None"
+    if isinstance(edit, IsinstanceTensor):
+        return "isinstance(x, torch.Tensor)"
     if isinstance(edit, EnumerateLoop):
         return edit.index
     if isinstance(edit, NamedTupleClass):
@@ -267,7 +277,7 @@ def _annotations(edit: Edit, ann: cst.BaseExpression, returns: cst.BaseExpressio
     """The annotations an applied edit wrote, with their parsed expressions (for imports)."""
     if isinstance(edit, Decorate):
         return [(edit.returns, returns)] if edit.returns is not None and returns is not None else []
-    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch)):
+    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch, IsinstanceTensor)):
         return []
     if isinstance(edit, NamedTupleClass):
         return [(Annotation(edit.base, edit.imports), ann)]

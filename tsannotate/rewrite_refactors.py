@@ -415,3 +415,36 @@ def guard_branch(fn: cst.FunctionDef, where: str, test: str, attr: str) -> cst.F
     if not done:
         return f"no `if {wanted}:` calling `{callee}` in {where}"
     return ALREADY if new.deep_equals(fn) else new
+
+
+class _IsTensorCalls(cst.CSTTransformer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # a nested def: TorchScript compiles none
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        func = updated_node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "is_tensor" and len(updated_node.args) == 1
+                and updated_node.args[0].keyword is None and not updated_node.args[0].star):
+            return updated_node
+        module = dotted_name(func.value)
+        if module is None:
+            return updated_node
+        self.changed += 1
+        tensor = cst.parse_expression(f"{module}.Tensor")
+        return cst.Call(cst.Name("isinstance"), [
+            updated_node.args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+            cst.Arg(tensor)], lpar=updated_node.lpar, rpar=updated_node.rpar)
+
+
+def isinstance_tensor(fn: cst.FunctionDef, where: str) -> cst.FunctionDef | str:
+    """Every `<torch>.is_tensor(x)` in `fn` → `isinstance(x, <torch>.Tensor)`."""
+    calls = _IsTensorCalls()
+    body = fn.body.visit(calls)
+    if not calls.changed:
+        return ALREADY if "isinstance(" in code(fn) else f"no `torch.is_tensor(...)` call in {where}"
+    assert isinstance(body, cst.BaseSuite)
+    return fn.with_changes(body=body)

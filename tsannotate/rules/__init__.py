@@ -24,6 +24,7 @@ from tsannotate.records import (
     Evidence,
     Fix,
     GuardBranch,
+    IsinstanceTensor,
     NamedTupleClass,
     Source,
     WrapValue,
@@ -36,6 +37,7 @@ from tsannotate.rules import (
     enumerate_loop,
     final_constant,
     held_object,
+    is_tensor,
     jit_ignore,
     jit_unused,
     module_list,
@@ -68,6 +70,7 @@ RULES: tuple[ModuleType, ...] = (
     enumerate_loop,  # TS012
     named_tuple,  # TS013
     dtype_method,  # TS016
+    is_tensor,  # TS018
     # Evidence from compiled signatures (the model scripts but would fail when called).
     none_default,  # TS001
     # Display only, last: the refactor no annotation replaces.
@@ -104,7 +107,7 @@ def _annotation_of(fix: Fix) -> str:
         return edit.decorator
     if isinstance(edit, NamedTupleClass):
         return ", ".join(t for _, t in edit.fields)
-    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch)):
+    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch, IsinstanceTensor)):
         return ""
     return edit.annotation.text if edit is not None else ""
 
@@ -133,6 +136,8 @@ def _slot(edit: Edit) -> tuple[str, ...]:
         return ("dtype", edit.function, edit.method)
     if isinstance(edit, GuardBranch):
         return ("guard", edit.function, edit.test, edit.attr)
+    if isinstance(edit, IsinstanceTensor):
+        return ("is_tensor", edit.function)
     raise TypeError(f"unknown edit {edit!r}")
 
 

@@ -36,7 +36,7 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
         done.add((func.qualname, method))
         methods.add(method)
         yield Fix(CODE, f"write `.to(torch.{method})` for `.{method}()` in {func.qualname}",
-                  f"{diag.message}: TorchScript has no Tensor.{method}(); `.to(torch.{method})` is the same "
+                  f"{diag.message.rstrip('.:')}: TorchScript has no Tensor.{method}(); `.to(torch.{method})` is the same "
                   "conversion in Python", ConvertDtype(func.qualname, method),
                   evidence=Source.COMPILER, location=diag.location)
     if not methods:
