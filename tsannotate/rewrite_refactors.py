@@ -9,7 +9,7 @@ namedtuple is a module-level statement: `NamedTupleTransformer` finds it itself.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import libcst as cst
 from tsannotate.rewrite_edits import ALREADY, assignments, code, replace
@@ -342,31 +342,51 @@ def module_list_at(cls: cst.ClassDef, where: str, attr: str) -> cst.ClassDef | s
     return cls.with_changes(body=body.with_changes(body=statements))
 
 
-class _DtypeCalls(cst.CSTTransformer):
-    def __init__(self, method: str, dtype: cst.BaseExpression) -> None:
+class _CallRewrite(cst.CSTTransformer):
+    """Replaces each call of a function's body that `rewrite` gives a new expression for (None: keep
+    it); nested defs are left alone, as TorchScript compiles none of them."""
+
+    def __init__(self, rewrite: Callable[[cst.Call], cst.BaseExpression | None]) -> None:
         super().__init__()
-        self.method, self.dtype = method, dtype
+        self.rewrite = rewrite
         self.changed = 0
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False  # a nested def: TorchScript compiles none
+        return False
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        func = updated_node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == self.method and not updated_node.args:
-            self.changed += 1
-            return updated_node.with_changes(func=func.with_changes(attr=cst.Name("to")), args=[cst.Arg(self.dtype)])
-        return updated_node
+        new = self.rewrite(updated_node)
+        if new is None:
+            return updated_node
+        self.changed += 1
+        return new
+
+
+def _rewrite_calls(fn: cst.FunctionDef, rewrite: Callable[[cst.Call], cst.BaseExpression | None]
+                   ) -> cst.FunctionDef | None:
+    """`fn` with `rewrite` applied to the calls of its body, or None when none changed."""
+    calls = _CallRewrite(rewrite)
+    body = fn.body.visit(calls)
+    if not calls.changed:
+        return None
+    assert isinstance(body, cst.BaseSuite)
+    return fn.with_changes(body=body)
 
 
 def convert_dtype(fn: cst.FunctionDef, where: str, method: str, torch: str) -> cst.FunctionDef | str:
     """Every `<expr>.<method>()` in `fn` → `<expr>.to(<torch>.<method>)`."""
-    calls = _DtypeCalls(method, cst.parse_expression(f"{torch}.{method}"))
-    body = fn.body.visit(calls)
-    if not calls.changed:
+    dtype = cst.parse_expression(f"{torch}.{method}")
+
+    def to_dtype(call: cst.Call) -> cst.BaseExpression | None:
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == method and not call.args:
+            return call.with_changes(func=func.with_changes(attr=cst.Name("to")), args=[cst.Arg(dtype)])
+        return None
+
+    new = _rewrite_calls(fn, to_dtype)
+    if new is None:
         return ALREADY if f".to({torch}.{method})" in code(fn) else f"no `.{method}()` call in {where}"
-    assert isinstance(body, cst.BaseSuite)
-    return fn.with_changes(body=body)
+    return new
 
 
 def _calls_attr(node: cst.CSTNode, callee: str) -> bool:
@@ -417,34 +437,23 @@ def guard_branch(fn: cst.FunctionDef, where: str, test: str, attr: str) -> cst.F
     return ALREADY if new.deep_equals(fn) else new
 
 
-class _IsTensorCalls(cst.CSTTransformer):
-    def __init__(self) -> None:
-        super().__init__()
-        self.changed = 0
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False  # a nested def: TorchScript compiles none
-
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        func = updated_node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "is_tensor" and len(updated_node.args) == 1
-                and updated_node.args[0].keyword is None and not updated_node.args[0].star):
-            return updated_node
-        module = dotted_name(func.value)
-        if module is None:
-            return updated_node
-        self.changed += 1
-        tensor = cst.parse_expression(f"{module}.Tensor")
-        return cst.Call(cst.Name("isinstance"), [
-            updated_node.args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
-            cst.Arg(tensor)], lpar=updated_node.lpar, rpar=updated_node.rpar)
+def _as_isinstance(call: cst.Call) -> cst.BaseExpression | None:
+    """`<torch>.is_tensor(x)` → `isinstance(x, <torch>.Tensor)`; None for any other call."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value == "is_tensor" and len(call.args) == 1
+            and call.args[0].keyword is None and not call.args[0].star):
+        return None
+    module = dotted_name(func.value)
+    if module is None:
+        return None
+    return cst.Call(cst.Name("isinstance"), [
+        call.args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+        cst.Arg(cst.parse_expression(f"{module}.Tensor"))], lpar=call.lpar, rpar=call.rpar)
 
 
 def isinstance_tensor(fn: cst.FunctionDef, where: str) -> cst.FunctionDef | str:
     """Every `<torch>.is_tensor(x)` in `fn` → `isinstance(x, <torch>.Tensor)`."""
-    calls = _IsTensorCalls()
-    body = fn.body.visit(calls)
-    if not calls.changed:
+    new = _rewrite_calls(fn, _as_isinstance)
+    if new is None:
         return ALREADY if "isinstance(" in code(fn) else f"no `torch.is_tensor(...)` call in {where}"
-    assert isinstance(body, cst.BaseSuite)
-    return fn.with_changes(body=body)
+    return new

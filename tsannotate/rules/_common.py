@@ -311,6 +311,11 @@ class Reach:
     def compiles(self, qualname: str) -> bool:
         return qualname in self.reached
 
+    def calls(self) -> Iterator[CallSite]:
+        """The file's calls inside functions TorchScript compiles: where a call the compiler
+        rejected in one function fails alike in the others, one pass later each."""
+        return (c for c in self.source.calls if c.function in self.reached)
+
     def counts(self, qualname: str, obs: Observation) -> bool:
         """May a rule annotate function `qualname` from `obs`? mypy's inferences only where
         TorchScript compiles the function. The probe records only while the model runs, so what

@@ -41,11 +41,9 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
                   evidence=Source.COMPILER, location=diag.location)
     if not methods:
         return
-    reach = Reach.of(evidence)
-    for call in source.calls:
+    for call in Reach.of(evidence).calls():
         method = call.callee.rsplit(".", 1)[-1] if "." in call.callee else ""
-        if method not in methods or call.args or call.keywords or (call.function, method) in done \
-                or call.function not in reach.reached:
+        if method not in methods or call.args or call.keywords or (call.function, method) in done:
             continue
         done.add((call.function, method))
         yield Fix(CODE, f"write `.to(torch.{method})` for `.{method}()` in {call.function}",

@@ -42,12 +42,11 @@ def _alike(evidence: Evidence, seen: set[tuple[str, str, str]]) -> Iterator[Fix]
     """The other calls of a ModuleList attribute with a variable index in compiled code, in the
     same pass: the compiler names one per model per pass, and each fails alike."""
     source = evidence.source
-    reach = Reach.of(evidence)
     lists = {(a.class_name, a.attr) for a in source.attributes
              if _MODULE_LIST.match(a.value_text) and a.function.endswith(".__init__")}
-    for call in source.calls:
+    for call in Reach.of(evidence).calls():
         func = source.function(call.function)
-        if func is None or func.class_name is None or call.function not in reach.reached:
+        if func is None or func.class_name is None:
             continue
         attr, index = _subscript(call.callee)
         if not attr or (func.class_name, attr) not in lists or _constant(index) \

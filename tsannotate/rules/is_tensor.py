@@ -34,10 +34,8 @@ def fixes(evidence: Evidence) -> Iterator[Fix]:
                   IsinstanceTensor(func.qualname), evidence=Source.COMPILER, location=diag.location)
     if not done:
         return
-    reach = Reach.of(evidence)
-    for call in source.calls:
-        if not call.callee.endswith(".is_tensor") or len(call.args) != 1 or call.function in done \
-                or call.function not in reach.reached:
+    for call in Reach.of(evidence).calls():
+        if not call.callee.endswith(".is_tensor") or len(call.args) != 1 or call.function in done:
             continue
         done.add(call.function)
         yield Fix(CODE, f"write `isinstance(x, torch.Tensor)` for `torch.is_tensor(x)` in {call.function}",
