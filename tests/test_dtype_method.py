@@ -13,9 +13,11 @@ import pytest
 
 from tsannotate import rules
 from tsannotate.loop import Loop, Options
-from tsannotate.records import ConvertDtype, Evidence, ScriptRequest, VerifyRequest
+from tsannotate.records import ConvertDtype, Evidence, VerifyRequest
 from tsannotate.source import index_source
 from tsannotate.worker import Worker
+
+from compiled_plan import plan_from_compiler
 
 MODEL = textwrap.dedent('''\
     import torch
@@ -58,11 +60,8 @@ def worker() -> Iterator[Worker]:
 
 def test_every_bool_call_of_compiled_code_in_one_pass(worker: Worker, tmp_path: Path) -> None:
     path = tmp_path / "policy.py"
-    path.write_text(MODEL)
-    report = worker.script(ScriptRequest(str(path), MODEL))
-    assert any("'bool'" in d.message for d in report.diagnostics)
-    fixes = rules.plan(Evidence(index_source(str(path), MODEL), report.diagnostics, report.signatures,
-                                report.observations))
+    fixes = plan_from_compiler(worker, path, MODEL)
+    assert any("'bool'" in f.reason for f in fixes)
     converted = {(f.edit.function, f.edit.method) for f in fixes if isinstance(f.edit, ConvertDtype)}
     assert converted == {("masked", "bool"), ("Policy.entropy", "bool")}
     assert not [f for f in rules.plan(Evidence(index_source(str(path), MODEL), ()))

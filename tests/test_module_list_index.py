@@ -12,9 +12,11 @@ import pytest
 
 from tsannotate import rules
 from tsannotate.loop import Loop, Options
-from tsannotate.records import EnumerateLoop, Evidence, ScriptRequest, VerifyRequest
+from tsannotate.records import EnumerateLoop, Evidence, VerifyRequest
 from tsannotate.source import index_source
 from tsannotate.worker import Worker
+
+from compiled_plan import plan_from_compiler
 
 MODEL = textwrap.dedent('''\
     import torch
@@ -54,12 +56,8 @@ def worker() -> Iterator[Worker]:
 
 
 def test_every_variable_index_of_a_module_list_in_compiled_code_in_one_pass(worker: Worker, tmp_path: Path) -> None:
-    path = tmp_path / "head.py"
-    path.write_text(MODEL)
-    report = worker.script(ScriptRequest(str(path), MODEL))
-    assert any("ModuleList" in d.message for d in report.diagnostics)  # the compiler names one of them
-    fixes = rules.plan(Evidence(index_source(str(path), MODEL), report.diagnostics, report.signatures,
-                                report.observations))
+    fixes = plan_from_compiler(worker, tmp_path / "head.py", MODEL)
+    assert any("ModuleList indexing" in f.reason for f in fixes)  # the compiler names one of them
     loops = {(f.edit.function, f.edit.attr, f.edit.index) for f in fixes if isinstance(f.edit, EnumerateLoop)}
     # `self.norms[i]` in `level` fails alike, one pass later without the static twin;
     # `self.stages[self.exit_at]` is TS007's: a Final attribute is a constant

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from tsannotate import rules
 from tsannotate.loop import Loop, Options
-from tsannotate.records import Evidence, GuardBranch, ScriptRequest
-from tsannotate.source import index_source
+from tsannotate.records import GuardBranch
 from tsannotate.worker import Worker
+
+from compiled_plan import plan_from_compiler
 
 CASE = Path(__file__).resolve().parent.parent / "fixtures" / "cases" / "none_submodule_guarded_by_input"
 
@@ -29,11 +29,7 @@ def worker() -> Iterator[Worker]:
 
 
 def _proposed(worker: Worker, path: Path, text: str) -> list[GuardBranch]:
-    path.write_text(text)
-    report = worker.script(ScriptRequest(str(path), text))
-    fixes = rules.plan(Evidence(index_source(str(path), text), report.diagnostics, report.signatures,
-                                report.observations))
-    return [f.edit for f in fixes if isinstance(f.edit, GuardBranch)]
+    return [f.edit for f in plan_from_compiler(worker, path, text) if isinstance(f.edit, GuardBranch)]
 
 
 def test_the_guard_comes_only_for_a_submodule_init_can_leave_none(worker: Worker, tmp_path: Path) -> None:
