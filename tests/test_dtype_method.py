@@ -1,5 +1,6 @@
 """TS016: `.bool()` / `.bfloat16()`, which TorchScript lacks, become `.to(torch.<dtype>)`; TS018:
-`torch.is_tensor(x)` becomes `isinstance(x, torch.Tensor)`. On the compiler's real message (the
+`torch.is_tensor(x)` becomes `isinstance(x, torch.Tensor)`; TS019: `torch.nn.ReLU()(x)` becomes
+`torch.nn.functional.relu(x)`. On the compiler's real message (the
 worker's torch.jit.script), every such call of the file's compiled code in one pass, and nothing
 without the compiler's word."""
 
@@ -118,3 +119,41 @@ def test_is_tensor_becomes_isinstance_in_every_compiled_function_and_verifies(wo
     assert verified.load_error is None and verified.checks and all(c.ok for c in verified.checks)
     again = Loop(str(path), worker, Options(max_passes=10)).run(outcome.final)
     assert again.scripts and not again.changed and again.passes == ()
+
+
+ACTIVATIONS = textwrap.dedent('''\
+    import torch
+    from torch import nn
+
+
+    class Step(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def gate(self, x):
+            return torch.nn.Sigmoid()(x)
+
+        def forward(self, x):
+            d = torch.nn.ReLU()(self.fc(x))
+            return d * self.gate(x) + nn.Softmax(dim=-1)(x)
+
+
+    def probe():
+        torch.manual_seed(0)
+        return Step().eval(), [(torch.randn(2, 4),)]
+''')
+
+
+def test_an_activation_built_in_compiled_code_becomes_its_functional_call(worker: Worker, tmp_path: Path) -> None:
+    """TS019 (rules/functional_activation.py): pytorch-tabnet's `torch.nn.ReLU()(x)`; `gate` in the same
+    pass; `nn.Softmax(dim=-1)(x)` (an argument: not a default-built activation) is left to the advice."""
+    path = tmp_path / "step.py"
+    path.write_text(ACTIVATIONS)
+    outcome = Loop(str(path), worker, Options(max_passes=10)).run(ACTIVATIONS)
+    assert outcome.passes
+    first = outcome.passes[0].fixes
+    assert {f.code for f in first} >= {"TS019"} and len([f for f in first if f.code == "TS019"]) == 2
+    assert "torch.nn.functional.relu(self.fc(x))" in outcome.final
+    assert "torch.nn.functional.sigmoid(x)" in outcome.final and "nn.Softmax(dim=-1)(x)" in outcome.final
+    assert not outcome.scripts  # Softmax(dim=-1) still needs the user: building a module with arguments

@@ -19,6 +19,7 @@ from tsannotate.records import (
     Edit,
     ConvertDtype,
     EnumerateLoop,
+    FunctionalActivation,
     GuardBranch,
     IsinstanceTensor,
     ImportName,
@@ -796,7 +797,22 @@ COND = dedent("""\
 
 IS_TENSOR = "import torch\n\n\ndef f(t):\n    if not torch.is_tensor(t):\n        t = torch.tensor([t])\n    return t\n"
 
+ACT = "import torch\n\n\ndef f(x):\n    return torch.nn.ReLU()(x) + torch.nn.GELU()(x[0]) * torch.nn.Softmax(dim=1)(x)\n"
+
 REFACTOR_CASES = [
+    pytest.param(ACT, [FunctionalActivation("f")],
+                 ACT.replace("torch.nn.ReLU()(x)", "torch.nn.functional.relu(x)")
+                 .replace("torch.nn.GELU()(x[0])", "torch.nn.functional.gelu(x[0])"), id="functional-activation"),
+    pytest.param(ACT.replace("import torch\n", "from torch import nn\n").replace("torch.nn.", "nn."),
+                 [FunctionalActivation("f")],
+                 ACT.replace("import torch\n", "from torch import nn\n").replace("torch.nn.", "nn.")
+                 .replace("nn.ReLU()(x)", "nn.functional.relu(x)").replace("nn.GELU()(x[0])", "nn.functional.gelu(x[0])"),
+                 id="functional-activation-nn"),
+    pytest.param(ACT.replace("import torch\n", "from torch.nn import ReLU, GELU, Softmax\n").replace("torch.nn.", ""),
+                 [FunctionalActivation("f")],
+                 ACT.replace("import torch\n", "from torch.nn import ReLU, GELU, Softmax\nimport torch\n")
+                 .replace("torch.nn.", "").replace("ReLU()(x)", "torch.nn.functional.relu(x)")
+                 .replace("GELU()(x[0])", "torch.nn.functional.gelu(x[0])"), id="functional-activation-imported"),
     pytest.param(IS_TENSOR, [IsinstanceTensor("f")],
                  IS_TENSOR.replace("torch.is_tensor(t)", "isinstance(t, torch.Tensor)"), id="is-tensor"),
     pytest.param(IS_TENSOR.replace("import torch\n", "import torch as th\n").replace("torch.", "th."),
@@ -878,6 +894,9 @@ def test_refactor_twice(src: str, edits: list[Edit], expected: str) -> None:
     [
         pytest.param(LOOP.replace("range(len(self.layers))", "range(3)"), [EnumerateLoop("Net.forward", "i")],
                      ["no `for i in range(len(...))` loop indexing its container in Net.forward"], id="not-range-len"),
+        pytest.param(ACT.replace("torch.nn.ReLU()(x) + torch.nn.GELU()(x[0]) * ", "").replace("Softmax", "ReLU"),
+                     [FunctionalActivation("f")], ["no activation module built and called in f"],
+                     id="functional-activation-with-arguments"),
         pytest.param(IS_TENSOR.replace("torch.is_tensor(t)", "t.dim() == 0"), [IsinstanceTensor("f")],
                      ["no `torch.is_tensor(...)` call in f"], id="is-tensor-none"),
         pytest.param(COND.replace("self.cond_proj(cond)", "self.other(cond)"),

@@ -581,8 +581,18 @@ class IsinstanceTensor:
     function: str
 
 
+@dataclass(frozen=True)
+class FunctionalActivation:
+    """`torch.nn.ReLU()(x)` in `function` → `torch.nn.functional.relu(x)`, every such call there (an
+    activation module built with no arguments and called at once): TorchScript cannot build a module
+    in compiled code, and the functional form is what the module's forward calls."""
+
+    function: str
+
+
 Edit = (AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute | Decorate
-        | WrapValue | EnumerateLoop | NamedTupleClass | ConvertDtype | GuardBranch | IsinstanceTensor)
+        | WrapValue | EnumerateLoop | NamedTupleClass | ConvertDtype | GuardBranch | IsinstanceTensor
+        | FunctionalActivation)
 
 
 class Source(enum.Enum):

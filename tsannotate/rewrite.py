@@ -35,6 +35,7 @@ from tsannotate.records import (
     Edit,
     ConvertDtype,
     EnumerateLoop,
+    FunctionalActivation,
     GuardBranch,
     IsinstanceTensor,
     ImportName,
@@ -55,6 +56,7 @@ from tsannotate.rewrite_refactors import (
     NamedTupleTransformer,
     convert_dtype,
     enumerate_loop,
+    functional_activation,
     guard_branch,
     isinstance_tensor,
     module_list_at,
@@ -168,6 +170,10 @@ def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str, returns: cst.B
         wrap_where, target = edit.function, edit.target
         return (AnnotateFunctionTransformer(wrap_where, lambda f: wrap_value(f, wrap_where, target, ann)),
                 f"no function '{wrap_where}'")
+    if isinstance(edit, FunctionalActivation):
+        act_where = edit.function
+        return (AnnotateFunctionTransformer(act_where, lambda f: functional_activation(f, act_where, torch)),
+                f"no function '{act_where}'")
     if isinstance(edit, IsinstanceTensor):
         is_where = edit.function
         return (AnnotateFunctionTransformer(is_where, lambda f: isinstance_tensor(f, is_where)),
@@ -249,6 +255,8 @@ def _expressions(edit: Edit) -> tuple[cst.BaseExpression, cst.BaseExpression | N
         return cst.parse_expression(f"self.{edit.attr}"), None
     if isinstance(edit, IsinstanceTensor):
         return cst.parse_expression("isinstance"), None
+    if isinstance(edit, FunctionalActivation):
+        return cst.parse_expression("functional"), None
     if isinstance(edit, NamedTupleClass):  # everything the class reads, for its imports
         return cst.parse_expression(f"({', '.join([edit.base, *(t for _, t in edit.fields)])},)"), None
     return cst.parse_expression(edit.annotation.text), None
@@ -263,6 +271,8 @@ def _texts(edit: Edit) -> str:
         return f"and self.{edit.attr} is not None"
     if isinstance(edit, IsinstanceTensor):
         return "isinstance(x, torch.Tensor)"
+    if isinstance(edit, FunctionalActivation):
+        return "torch.nn.functional.<activation>(x)"
     if isinstance(edit, EnumerateLoop):
         return edit.index
     if isinstance(edit, NamedTupleClass):
@@ -277,7 +287,8 @@ def _annotations(edit: Edit, ann: cst.BaseExpression, returns: cst.BaseExpressio
     """The annotations an applied edit wrote, with their parsed expressions (for imports)."""
     if isinstance(edit, Decorate):
         return [(edit.returns, returns)] if edit.returns is not None and returns is not None else []
-    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch, IsinstanceTensor)):
+    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch, IsinstanceTensor,
+                         FunctionalActivation)):
         return []
     if isinstance(edit, NamedTupleClass):
         return [(Annotation(edit.base, edit.imports), ann)]
@@ -340,6 +351,9 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
             for annotation, expr in _annotations(edit, ann, returns):
                 needed.extend(i for i in annotation.imports if _needed(i, expr, imports))
             if isinstance(edit, (AnnotateEmpty, Decorate, ConvertDtype)) and not torch_bound:
+                needed.append(ImportName("torch"))
+            elif isinstance(edit, FunctionalActivation) and not torch_bound \
+                    and f"{style.torch_alias}.nn.functional." in module.code:  # a bare `ReLU()(x)` (rare: one render)
                 needed.append(ImportName("torch"))
     if not applied:
         return RewriteResult(text, (), tuple(skipped))

@@ -457,3 +457,34 @@ def isinstance_tensor(fn: cst.FunctionDef, where: str) -> cst.FunctionDef | str:
     if new is None:
         return ALREADY if "isinstance(" in code(fn) else f"no `torch.is_tensor(...)` call in {where}"
     return new
+
+
+# activation modules whose forward, with the constructor's defaults, is this torch.nn.functional call
+ACTIVATIONS = {"ReLU": "relu", "ReLU6": "relu6", "GELU": "gelu", "SiLU": "silu", "Sigmoid": "sigmoid",
+               "Tanh": "tanh", "Mish": "mish", "Hardswish": "hardswish", "Hardsigmoid": "hardsigmoid",
+               "ELU": "elu", "LeakyReLU": "leaky_relu", "Softplus": "softplus", "SELU": "selu",
+               "CELU": "celu", "Softsign": "softsign", "Tanhshrink": "tanhshrink"}
+
+
+def _as_functional(torch: str) -> Callable[[cst.Call], cst.BaseExpression | None]:
+    def rewrite(call: cst.Call) -> cst.BaseExpression | None:
+        built = call.func
+        if not (isinstance(built, cst.Call) and not built.args and len(call.args) == 1
+                and call.args[0].keyword is None and not call.args[0].star):
+            return None
+        name = dotted_name(built.func) or ""
+        module, _, cls = name.rpartition(".")
+        if cls not in ACTIVATIONS or (module and not module.endswith("nn")):
+            return None
+        prefix = module or f"{torch}.nn"
+        return call.with_changes(func=cst.parse_expression(f"{prefix}.functional.{ACTIVATIONS[cls]}"))
+    return rewrite
+
+
+def functional_activation(fn: cst.FunctionDef, where: str, torch: str) -> cst.FunctionDef | str:
+    """Every `<nn>.ReLU()(x)` (an activation built with no arguments, called at once) in `fn` →
+    `<nn>.functional.relu(x)`."""
+    new = _rewrite_calls(fn, _as_functional(torch))
+    if new is None:
+        return ALREADY if ".functional." in code(fn) else f"no activation module built and called in {where}"
+    return new

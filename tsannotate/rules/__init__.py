@@ -23,6 +23,7 @@ from tsannotate.records import (
     EnumerateLoop,
     Evidence,
     Fix,
+    FunctionalActivation,
     GuardBranch,
     IsinstanceTensor,
     NamedTupleClass,
@@ -36,6 +37,7 @@ from tsannotate.rules import (
     empty_container,
     enumerate_loop,
     final_constant,
+    functional_activation,
     held_object,
     is_tensor,
     jit_ignore,
@@ -71,6 +73,7 @@ RULES: tuple[ModuleType, ...] = (
     named_tuple,  # TS013
     dtype_method,  # TS016
     is_tensor,  # TS018
+    functional_activation,  # TS019
     # Evidence from compiled signatures (the model scripts but would fail when called).
     none_default,  # TS001
     # Display only, last: the refactor no annotation replaces.
@@ -107,7 +110,8 @@ def _annotation_of(fix: Fix) -> str:
         return edit.decorator
     if isinstance(edit, NamedTupleClass):
         return ", ".join(t for _, t in edit.fields)
-    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch, IsinstanceTensor)):
+    if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch, IsinstanceTensor,
+                         FunctionalActivation)):
         return ""
     return edit.annotation.text if edit is not None else ""
 
@@ -138,6 +142,8 @@ def _slot(edit: Edit) -> tuple[str, ...]:
         return ("guard", edit.function, edit.test, edit.attr)
     if isinstance(edit, IsinstanceTensor):
         return ("is_tensor", edit.function)
+    if isinstance(edit, FunctionalActivation):
+        return ("activation", edit.function)
     raise TypeError(f"unknown edit {edit!r}")
 
 
