@@ -14,7 +14,7 @@ import pytest
 
 from tsannotate import rules
 from tsannotate.loop import Loop, Options
-from tsannotate.records import ConvertDtype, Evidence, VerifyRequest
+from tsannotate.records import ConvertDtype, Evidence, NoGradBlock, VerifyRequest
 from tsannotate.source import index_source
 from tsannotate.worker import Worker
 
@@ -157,3 +157,37 @@ def test_an_activation_built_in_compiled_code_becomes_its_functional_call(worker
     assert "torch.nn.functional.relu(self.fc(x))" in outcome.final
     assert "torch.nn.functional.sigmoid(x)" in outcome.final and "nn.Softmax(dim=-1)(x)" in outcome.final
     assert not outcome.scripts  # Softmax(dim=-1) still needs the user: building a module with arguments
+
+
+def test_no_grad_is_moved_into_the_body_only_where_torch_failed_on_it(worker: Worker, tmp_path: Path) -> None:
+    """TS021 (rules/no_grad.py): `@torch.no_grad()` on the compiled forward fails inside torch's
+    _contextlib.py; on an uncompiled helper it is left alone."""
+    text = textwrap.dedent('''\
+        import torch
+        from torch import nn
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 4)
+
+            @torch.no_grad()
+            def export_stats(self):  # called from Python only
+                return self.fc.weight.norm()
+
+            @torch.no_grad()
+            def forward(self, x):  # TorchScript reads the body's globals from torch's _contextlib.py
+                return torch.relu(self.fc(x))
+
+
+        def probe():
+            torch.manual_seed(0)
+            return Net().eval(), [(torch.randn(2, 4),)]
+    ''')
+    fixes = [f for f in plan_from_compiler(worker, tmp_path / "net.py", text) if f.code == "TS021"]
+    assert [f.edit for f in fixes] == [NoGradBlock("Net.forward", "torch.no_grad()")]
+    path = tmp_path / "net.py"
+    outcome = Loop(str(path), worker, Options(max_passes=5)).run(text)
+    assert outcome.scripts and "    @torch.no_grad()\n    def export_stats" in outcome.final
+    assert "        with torch.no_grad():\n            return torch.relu(self.fc(x))" in outcome.final

@@ -22,6 +22,7 @@ from tsannotate.records import (
     FunctionalActivation,
     GuardBranch,
     IsinstanceTensor,
+    NoGradBlock,
     ImportName,
     NamedTupleClass,
     WrapValue,
@@ -799,7 +800,38 @@ IS_TENSOR = "import torch\n\n\ndef f(t):\n    if not torch.is_tensor(t):\n      
 
 ACT = "import torch\n\n\ndef f(x):\n    return torch.nn.ReLU()(x) + torch.nn.GELU()(x[0]) * torch.nn.Softmax(dim=1)(x)\n"
 
+NO_GRAD = dedent("""\
+    class Net:
+        @staticmethod
+        def helper(x):
+            return x
+
+        @torch.no_grad()
+        def forward(self, x):
+            \"\"\"Teacher targets.\"\"\"
+            y = x + 1  # shifted
+            return y
+    """)
+NO_GRAD_WITH = dedent("""\
+    class Net:
+        @staticmethod
+        def helper(x):
+            return x
+
+        def forward(self, x):
+            \"\"\"Teacher targets.\"\"\"
+            with torch.no_grad():
+                y = x + 1  # shifted
+                return y
+    """)
+
 REFACTOR_CASES = [
+    pytest.param(NO_GRAD, [NoGradBlock("Net.forward", "torch.no_grad()")], NO_GRAD_WITH, id="no-grad-block"),
+    pytest.param(NO_GRAD.replace("@torch.no_grad()", "@torch.no_grad"), [NoGradBlock("Net.forward", "torch.no_grad")],
+                 NO_GRAD_WITH, id="no-grad-block-uncalled"),
+    pytest.param(NO_GRAD.replace("    @torch.no_grad()\n", "    @torch.no_grad()\n    @other\n"),
+                 [NoGradBlock("Net.forward", "torch.no_grad()")],
+                 NO_GRAD_WITH.replace("    def forward", "    @other\n    def forward"), id="no-grad-block-other-decorator"),
     pytest.param(ACT, [FunctionalActivation("f")],
                  ACT.replace("torch.nn.ReLU()(x)", "torch.nn.functional.relu(x)")
                  .replace("torch.nn.GELU()(x[0])", "torch.nn.functional.gelu(x[0])"), id="functional-activation"),
@@ -897,6 +929,9 @@ def test_refactor_twice(src: str, edits: list[Edit], expected: str) -> None:
         pytest.param(ACT.replace("torch.nn.ReLU()(x) + torch.nn.GELU()(x[0]) * ", "").replace("Softmax", "ReLU"),
                      [FunctionalActivation("f")], ["no activation module built and called in f"],
                      id="functional-activation-with-arguments"),
+        pytest.param(NO_GRAD.replace("@torch.no_grad()", "@torch.inference_mode()"),
+                     [NoGradBlock("Net.forward", "torch.no_grad()")], ["no `@torch.no_grad()` on Net.forward"],
+                     id="no-grad-block-other-context"),
         pytest.param(IS_TENSOR.replace("torch.is_tensor(t)", "t.dim() == 0"), [IsinstanceTensor("f")],
                      ["no `torch.is_tensor(...)` call in f"], id="is-tensor-none"),
         pytest.param(COND.replace("self.cond_proj(cond)", "self.other(cond)"),
@@ -1095,6 +1130,7 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
     "none_submodule_guarded_by_input": [
         GuardBranch("TimestepEmbedding.forward", "condition is not None", "cond_proj"),
         AnnotateParam("TimestepEmbedding.forward", "condition", OPT_TENSOR)],
+    "no_grad_decorated_forward": [NoGradBlock("Teacher.forward", "torch.no_grad()")],
     "dtype_bool_mask": [ConvertDtype("valid_positions", "bool"), ConvertDtype("MaskedPool.forward", "bool")],
     "module_list_index_helper": [EnumerateLoop("PyramidHead.forward", "idx", "PyramidHead", "lateral"),
                                  EnumerateLoop("PyramidHead.forward", "i", "PyramidHead", "heads"),

@@ -590,9 +590,19 @@ class FunctionalActivation:
     function: str
 
 
+@dataclass(frozen=True)
+class NoGradBlock:
+    """`@torch.no_grad()` on `function` → no decorator, the body (its docstring aside) under `with
+    torch.no_grad():`: TorchScript compiles the decorator's wrapper, not the method, but it
+    compiles the `with` block."""
+
+    function: str
+    decorator: str  # as written, without "@": "torch.no_grad()"
+
+
 Edit = (AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute | Decorate
         | WrapValue | EnumerateLoop | NamedTupleClass | ConvertDtype | GuardBranch | IsinstanceTensor
-        | FunctionalActivation)
+        | FunctionalActivation | NoGradBlock)
 
 
 class Source(enum.Enum):

@@ -38,6 +38,7 @@ from tsannotate.records import (
     FunctionalActivation,
     GuardBranch,
     IsinstanceTensor,
+    NoGradBlock,
     ImportName,
     NamedTupleClass,
     WrapValue,
@@ -59,6 +60,7 @@ from tsannotate.rewrite_refactors import (
     functional_activation,
     guard_branch,
     isinstance_tensor,
+    no_grad_block,
     module_list_at,
     wrap_value,
 )
@@ -170,6 +172,10 @@ def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str, returns: cst.B
         wrap_where, target = edit.function, edit.target
         return (AnnotateFunctionTransformer(wrap_where, lambda f: wrap_value(f, wrap_where, target, ann)),
                 f"no function '{wrap_where}'")
+    if isinstance(edit, NoGradBlock):
+        grad_where, grad_decorator = edit.function, edit.decorator
+        return (AnnotateFunctionTransformer(grad_where, lambda f: no_grad_block(f, grad_where, grad_decorator)),
+                f"no function '{grad_where}'")
     if isinstance(edit, FunctionalActivation):
         act_where = edit.function
         return (AnnotateFunctionTransformer(act_where, lambda f: functional_activation(f, act_where, torch)),
@@ -257,6 +263,8 @@ def _expressions(edit: Edit) -> tuple[cst.BaseExpression, cst.BaseExpression | N
         return cst.parse_expression("isinstance"), None
     if isinstance(edit, FunctionalActivation):
         return cst.parse_expression("functional"), None
+    if isinstance(edit, NoGradBlock):
+        return cst.parse_expression(edit.decorator), None
     if isinstance(edit, NamedTupleClass):  # everything the class reads, for its imports
         return cst.parse_expression(f"({', '.join([edit.base, *(t for _, t in edit.fields)])},)"), None
     return cst.parse_expression(edit.annotation.text), None
@@ -273,6 +281,8 @@ def _texts(edit: Edit) -> str:
         return "isinstance(x, torch.Tensor)"
     if isinstance(edit, FunctionalActivation):
         return "torch.nn.functional.<activation>(x)"
+    if isinstance(edit, NoGradBlock):
+        return f"with {edit.decorator}:"
     if isinstance(edit, EnumerateLoop):
         return edit.index
     if isinstance(edit, NamedTupleClass):
@@ -288,7 +298,7 @@ def _annotations(edit: Edit, ann: cst.BaseExpression, returns: cst.BaseExpressio
     if isinstance(edit, Decorate):
         return [(edit.returns, returns)] if edit.returns is not None and returns is not None else []
     if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch, IsinstanceTensor,
-                         FunctionalActivation)):
+                         FunctionalActivation, NoGradBlock)):
         return []
     if isinstance(edit, NamedTupleClass):
         return [(Annotation(edit.base, edit.imports), ann)]

@@ -488,3 +488,29 @@ def functional_activation(fn: cst.FunctionDef, where: str, torch: str) -> cst.Fu
     if new is None:
         return ALREADY if ".functional." in code(fn) else f"no activation module built and called in {where}"
     return new
+
+
+def no_grad_block(fn: cst.FunctionDef, where: str, decorator: str) -> cst.FunctionDef | str:
+    """Drop `@<decorator>` from `fn` and put its body (a leading docstring stays first) under
+    `with <decorator's callable>():`."""
+    wanted = " ".join(decorator.split())
+    kept = [d for d in fn.decorators if " ".join(code(d.decorator).split()) != wanted]
+    if len(kept) == len(fn.decorators):
+        present = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
+        if any(isinstance(s, cst.With) and "no_grad" in code(s).split(":", 1)[0] for s in present):
+            return ALREADY
+        return f"no `@{wanted}` on {where}"
+    body = fn.body
+    if not isinstance(body, cst.IndentedBlock):
+        return f"{where} is a one-line def"
+    statements = list(body.body)
+    docstring: list[cst.BaseStatement] = []
+    if statements and isinstance(statements[0], cst.SimpleStatementLine) and len(statements[0].body) == 1 \
+            and isinstance(statements[0].body[0], cst.Expr) \
+            and isinstance(statements[0].body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        docstring, statements = statements[:1], statements[1:]
+    if not statements:
+        return f"{where} has no body but its docstring"
+    context = cst.parse_expression(wanted if wanted.endswith(")") else f"{wanted}()")
+    block = cst.With(items=[cst.WithItem(context)], body=cst.IndentedBlock(body=statements))
+    return fn.with_changes(decorators=kept, body=body.with_changes(body=[*docstring, block]))

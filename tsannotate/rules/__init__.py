@@ -27,6 +27,7 @@ from tsannotate.records import (
     GuardBranch,
     IsinstanceTensor,
     NamedTupleClass,
+    NoGradBlock,
     Source,
     WrapValue,
 )
@@ -44,6 +45,7 @@ from tsannotate.rules import (
     jit_unused,
     module_list,
     named_tuple,
+    no_grad,
     none_guard,
     none_default,
     optional_attribute,
@@ -64,6 +66,7 @@ RULES: tuple[ModuleType, ...] = (
     param_type,  # TS005 — before TS001: an int parameter defaulting to None is Optional[int]
     final_constant,  # TS007 — after the type rules: a constant is the answer only when no type is
     none_guard,  # TS017 — after TS007: a flag's Final leaves the branch uncompiled, a guard is for the rest
+    no_grad,  # TS021 — before TS008: `@torch.no_grad()` is why the method does not compile, not its body
     # Code that cannot compile: decorate the method that holds it (needs a decision), after Final,
     # which can make a flag's branch (and the helper it calls) drop out of compilation instead.
     jit_ignore,  # TS008
@@ -111,7 +114,7 @@ def _annotation_of(fix: Fix) -> str:
     if isinstance(edit, NamedTupleClass):
         return ", ".join(t for _, t in edit.fields)
     if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch, IsinstanceTensor,
-                         FunctionalActivation)):
+                         FunctionalActivation, NoGradBlock)):
         return ""
     return edit.annotation.text if edit is not None else ""
 
@@ -144,6 +147,8 @@ def _slot(edit: Edit) -> tuple[str, ...]:
         return ("is_tensor", edit.function)
     if isinstance(edit, FunctionalActivation):
         return ("activation", edit.function)
+    if isinstance(edit, NoGradBlock):
+        return ("decorator", edit.function)  # one decorator change per function (with ignore/unused)
     raise TypeError(f"unknown edit {edit!r}")
 
 
