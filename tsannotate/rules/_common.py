@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 
 from tsannotate import tstypes
 from tsannotate.records import (
@@ -345,3 +346,42 @@ class Reach:
 def _decorator_name(text: str) -> str:
     """`torch.jit.export` → "export"; `torch.jit.ignore(drop=True)` → "ignore"; `x.setter` → "setter"."""
     return text.split("(", 1)[0].strip().rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A function that makes a call TorchScript rejects: named by the compiler (`diagnostic`), or
+    found making the same call in other compiled code. `key` tells calls of one rule apart
+    (`.bool()` from `.bfloat16()`)."""
+
+    function: str
+    key: str
+    location: Location | None
+    diagnostic: Diagnostic | None
+
+
+def named_then_alike(evidence: Evidence, named: Callable[[Diagnostic], str | None],
+                     alike: Callable[[CallSite], str | None]) -> Iterator[Sighting]:
+    """The functions the compiler names for a call it rejects (`named` gives the diagnostic's key,
+    None: not this rule's), then every other compiled function making such a call (`alike` gives
+    the call's key): the compiler stops at one per model per pass, and each fails alike. One
+    sighting per (function, key); the second kind only for keys the compiler named."""
+    source = evidence.source
+    done: set[tuple[str, str]] = set()
+    for diag in evidence.diagnostics:
+        key = named(diag)
+        func = function_of(diag, source) if key is not None else None
+        if key is None or func is None or (func.qualname, key) in done:
+            continue
+        done.add((func.qualname, key))
+        yield Sighting(func.qualname, key, diag.location, diag)
+    keys = {key for _, key in done}
+    if not keys:
+        return
+    for call in Reach.of(evidence).calls():
+        key = alike(call)
+        if key is None or key not in keys or (call.function, key) in done:
+            continue
+        done.add((call.function, key))
+        yield Sighting(call.function, key, Location(source.path, call.line), None)
+

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tsannotate.records import ConvertDtype, Evidence, Fix, Location, Source
-from tsannotate.rules._common import Reach, function_of
+from tsannotate.records import CallSite, ConvertDtype, Diagnostic, Evidence, Fix, Source
+from tsannotate.rules._common import named_then_alike
 
 CODE = "TS016"
 
@@ -24,29 +24,17 @@ _MISSING = re.compile(r"object has no attribute or method '(?P<method>bool|bfloa
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
-    source = evidence.source
-    done: set[tuple[str, str]] = set()
-    methods: set[str] = set()
-    for diag in evidence.diagnostics:
+    def named(diag: Diagnostic) -> str | None:
         m = _MISSING.search(diag.message)
-        func = function_of(diag, source) if m else None
-        if m is None or func is None or (func.qualname, m["method"]) in done:
-            continue
-        method = m["method"]
-        done.add((func.qualname, method))
-        methods.add(method)
-        yield Fix(CODE, f"write `.to(torch.{method})` for `.{method}()` in {func.qualname}",
-                  f"{diag.message.rstrip('.:')}: TorchScript has no Tensor.{method}(); `.to(torch.{method})` is the same "
-                  "conversion in Python", ConvertDtype(func.qualname, method),
-                  evidence=Source.COMPILER, location=diag.location)
-    if not methods:
-        return
-    for call in Reach.of(evidence).calls():
-        method = call.callee.rsplit(".", 1)[-1] if "." in call.callee else ""
-        if method not in methods or call.args or call.keywords or (call.function, method) in done:
-            continue
-        done.add((call.function, method))
-        yield Fix(CODE, f"write `.to(torch.{method})` for `.{method}()` in {call.function}",
-                  f"TorchScript has no Tensor.{method}(), as the compiler said of another such call in this "
-                  f"file; `.to(torch.{method})` is the same conversion in Python", ConvertDtype(call.function, method),
-                  evidence=Source.COMPILER, location=Location(source.path, call.line))
+        return m["method"] if m else None
+
+    def alike(call: CallSite) -> str | None:
+        return call.callee.rsplit(".", 1)[-1] if "." in call.callee and not call.args and not call.keywords else None
+
+    for seen in named_then_alike(evidence, named, alike):
+        method = seen.key
+        said = (f"{seen.diagnostic.message.rstrip('.:')}: TorchScript has no Tensor.{method}()" if seen.diagnostic
+                else f"TorchScript has no Tensor.{method}(), as the compiler said of another such call in this file")
+        yield Fix(CODE, f"write `.to(torch.{method})` for `.{method}()` in {seen.function}",
+                  f"{said}; `.to(torch.{method})` is the same conversion in Python", ConvertDtype(seen.function, method),
+                  evidence=Source.COMPILER, location=seen.location)

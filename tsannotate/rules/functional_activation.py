@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tsannotate.records import Evidence, Fix, FunctionalActivation, Location, Source
-from tsannotate.rules._common import Reach, function_of
+from tsannotate.records import CallSite, Diagnostic, Evidence, Fix, FunctionalActivation, Source
+from tsannotate.rules._common import named_then_alike
 
 CODE = "TS019"
 
@@ -28,25 +28,16 @@ _BUILT = re.compile(rf"^(?:[\w.]*nn\.)?(?:{_NAMES})\(\)$")
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
-    source = evidence.source
-    done: set[str] = set()
-    for diag in evidence.diagnostics:
-        func = function_of(diag, source) if _MESSAGE.search(diag.message) else None
-        if func is None or func.qualname in done:
-            continue
-        done.add(func.qualname)
-        yield Fix(CODE, f"call the functional form of the activation built in {func.qualname}",
-                  f"{diag.message.rstrip('.:')}: TorchScript cannot build a module in compiled code; with "
-                  "the constructor's defaults, the module's forward is that torch.nn.functional call",
-                  FunctionalActivation(func.qualname), evidence=Source.COMPILER, location=diag.location)
-    if not done:
-        return
-    for call in Reach.of(evidence).calls():
-        if call.function in done or not _BUILT.match(call.callee.replace(" ", "")):
-            continue
-        done.add(call.function)
-        yield Fix(CODE, f"call the functional form of the activation built in {call.function}",
-                  "TorchScript cannot build a module in compiled code, as the compiler said of another such "
-                  "call in this file; with the constructor's defaults, the module's forward is that "
-                  "torch.nn.functional call", FunctionalActivation(call.function), evidence=Source.COMPILER,
-                  location=Location(source.path, call.line))
+    def named(diag: Diagnostic) -> str | None:
+        return "" if _MESSAGE.search(diag.message) else None
+
+    def alike(call: CallSite) -> str | None:
+        return "" if _BUILT.match(call.callee.replace(" ", "")) else None
+
+    for seen in named_then_alike(evidence, named, alike):
+        said = (f"{seen.diagnostic.message.rstrip('.:')}: TorchScript cannot build a module in compiled code"
+                if seen.diagnostic else "TorchScript cannot build a module in compiled code, as the compiler "
+                                        "said of another such call in this file")
+        yield Fix(CODE, f"call the functional form of the activation built in {seen.function}",
+                  f"{said}; with the constructor's defaults, the module's forward is that torch.nn.functional call",
+                  FunctionalActivation(seen.function), evidence=Source.COMPILER, location=seen.location)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tsannotate.records import Evidence, Fix, IsinstanceTensor, Location, Source
-from tsannotate.rules._common import Reach, function_of
+from tsannotate.records import CallSite, Diagnostic, Evidence, Fix, IsinstanceTensor, Source
+from tsannotate.rules._common import named_then_alike
 
 CODE = "TS018"
 
@@ -21,24 +21,16 @@ _MESSAGE = "Unknown builtin op: aten::is_tensor"
 
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
-    source = evidence.source
-    done: set[str] = set()
-    for diag in evidence.diagnostics:
-        func = function_of(diag, source) if diag.message.startswith(_MESSAGE) else None
-        if func is None or func.qualname in done:
-            continue
-        done.add(func.qualname)
-        yield Fix(CODE, f"write `isinstance(x, torch.Tensor)` for `torch.is_tensor(x)` in {func.qualname}",
-                  f"{diag.message.rstrip('.:')}: TorchScript has no torch.is_tensor; `isinstance(x, torch.Tensor)` is the "
-                  "same test in Python, and TorchScript refines the value's type through it",
-                  IsinstanceTensor(func.qualname), evidence=Source.COMPILER, location=diag.location)
-    if not done:
-        return
-    for call in Reach.of(evidence).calls():
-        if not call.callee.endswith(".is_tensor") or len(call.args) != 1 or call.function in done:
-            continue
-        done.add(call.function)
-        yield Fix(CODE, f"write `isinstance(x, torch.Tensor)` for `torch.is_tensor(x)` in {call.function}",
-                  "TorchScript has no torch.is_tensor, as the compiler said of another such call in this file; "
-                  "`isinstance(x, torch.Tensor)` is the same test in Python", IsinstanceTensor(call.function),
-                  evidence=Source.COMPILER, location=Location(source.path, call.line))
+    def named(diag: Diagnostic) -> str | None:
+        return "" if diag.message.startswith(_MESSAGE) else None
+
+    def alike(call: CallSite) -> str | None:
+        return "" if call.callee.endswith(".is_tensor") and len(call.args) == 1 else None
+
+    for seen in named_then_alike(evidence, named, alike):
+        said = (f"{seen.diagnostic.message.rstrip('.:')}: TorchScript has no torch.is_tensor" if seen.diagnostic
+                else "TorchScript has no torch.is_tensor, as the compiler said of another such call in this file")
+        yield Fix(CODE, f"write `isinstance(x, torch.Tensor)` for `torch.is_tensor(x)` in {seen.function}",
+                  f"{said}; `isinstance(x, torch.Tensor)` is the same test in Python, and TorchScript refines the "
+                  "value's type through it", IsinstanceTensor(seen.function), evidence=Source.COMPILER,
+                  location=seen.location)
