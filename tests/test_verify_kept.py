@@ -179,6 +179,9 @@ MODELS = {
 }
 
 
+CALLS_FAIL = {"scripted differs"}  # the models whose script pass calls the scripted model wrong
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_verify_after_passes_reports_what_a_fresh_verify_does(name: str, tmp_path: Path,
                                                               used: list[str]) -> None:
@@ -188,7 +191,9 @@ def test_verify_after_passes_reports_what_a_fresh_verify_does(name: str, tmp_pat
     alone = verify(path, fixed, original=original)
     assert used == []
     again = after_passes(path, original, fixed)
-    assert used == ["baseline", "targets"]
+    # a model whose pass found its scripted calls wrong is scripted again: the pass's copies
+    # may vouch for a model only after its first call, run as deployed, passed (executor.py)
+    assert used == (["baseline"] if name in CALLS_FAIL else ["baseline", "targets"])
     assert same(again) == same(alone)
 
 
@@ -210,7 +215,7 @@ def test_a_scripted_mismatch_is_caught_after_passes(tmp_path: Path, used: list[s
     script(path, original)
     assert script(path, fixed).diagnostics  # the pass saw it too
     report = verify(path, fixed, original=original)
-    assert used == ["baseline", "targets"]
+    assert used == ["baseline"]  # not the pass's copies: see CALLS_FAIL
     failure = report.failures[0]
     assert (failure.target, failure.stage, failure.input) == ("Net", "scripted", "probe input 0")
     assert "scripted returns a float32 tensor of shape [2, 3] with different values" in failure.message

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from tsannotate.records import (
     Observation,
     TargetResult,
 )
+from tsannotate.worker import executor
 from tsannotate.worker.compare import fresh_args, mismatch, snapshot
 from tsannotate.worker.errors import describe
 from tsannotate.worker.loader import Loaded
@@ -105,10 +107,12 @@ def _script_one(loaded: Loaded, target: Target, eager: _Eager | None, results: R
         results.sign(method_signatures(loaded, target.obj, scripted))
     elif hasattr(scripted, "schema") and hasattr(target.obj, "__qualname__"):
         results.sign([schema_signature(target.obj.__qualname__, scripted.schema, loaded, method=False)])
-    twin = _pristine(scripted) if original is not None else None
-    if original is not None and twin is not None:
-        results.twins[id(target)] = (original, twin)
+    twin = _pristine(scripted) if original is not None else None  # before any call
     called = eager is not None and _call_check(loaded, target, scripted, eager, results)
+    # a verify may run the twin instead of scripting again only after its deployed-style first
+    # call passed (executor.py): the twin's own calls run plainly
+    if original is not None and twin is not None and (called or not target.inputs):
+        results.twins[id(target)] = (original, twin)
     results.targets.append(TargetResult(target.name, scripted=True, called=called))
 
 
@@ -305,7 +309,8 @@ def _call_check(loaded: Loaded, target: Target, scripted: Any, eager: _Eager,
     for i, (args, expected) in enumerate(zip(target.inputs, eager.outputs)):
         try:
             seed()
-            got = scripted(*fresh_args(args))
+            with executor.deployed() if i == 0 else nullcontext():  # see executor.py
+                got = scripted(*fresh_args(args))
         except Exception as exc:
             matched = False
             results.diagnose(parse_call_error(loaded.scrub(str(exc)), target.name))

@@ -4,13 +4,14 @@
 same sources and the user's original. Verifying from scratch imports both texts again, runs
 both probes again and scripts every target again. Instead the worker keeps:
 
-- from its last ScriptRequest, when every target scripted: the loaded module (its global
+- from its last ScriptRequest, when every target scripted and its call check (whose first
+  call runs as a deployed model's does: executor.py) passed: the loaded module (its global
   changes undone, ready to be put back by `loader.resumed`) and, per target, a copy of the
   probe's instance taken before anything ran it and a copy of what `torch.jit.script` made of
   it taken before the call check ran it. Verifying the same sources runs these copies (never
   called, so a stateful model starts where its probe left it) instead of calling the probe and
   scripting again: the classes are the same objects, so the compiled code is the same, and
-  its graph executors are already warm.
+  it has already had its deployed-style first call.
 - from the first ScriptRequest for a file (the loop starts from the user's text): the eager
   outputs on the probe inputs, which are what verify's baseline of that text computes.
 

@@ -3,7 +3,9 @@
 For every probe target: script it, `torch.jit.save` it to a buffer and `torch.jit.load` it
 back, then run eager, scripted and loaded side by side on every probe input and on inputs
 derived from them (another batch size, another length), comparing outputs (tensors: shape,
-dtype, values; other values exactly; nested structures walked). Lists the calls back into
+dtype, values; other values exactly; nested structures walked). A scripted model's first call
+runs as in a deployed model, the rest without the graph executor's optimizing passes
+(executor.py). Lists the calls back into
 Python (`@torch.jit.ignore`), which keep the model from running in C++. Optionally traces
 with the first input to find the lines a trace freezes, and runs the saved model from C++.
 """
@@ -17,7 +19,7 @@ import re
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -34,7 +36,7 @@ from tsannotate.records import (
     VerifyReport,
     VerifyRequest,
 )
-from tsannotate.worker import hazards, kept, tracing
+from tsannotate.worker import executor, hazards, kept, tracing
 from tsannotate.worker.compare import fresh_args, mismatch, snapshot
 from tsannotate.worker.errors import LoadFailed, describe
 from tsannotate.worker.loader import Loaded, loading, resumed
@@ -213,7 +215,9 @@ class _Verifier:
                 if stage == "traced" and not tracing.same_call(args, target.inputs[0]):
                     untraceable.append(label.removeprefix("probe "))
                     continue
-                self.compare(stage, label, expected, lambda m=model: m(*fresh_args(args)))
+                first = stage == "scripted" and n == 0 and target.twin is None  # its first call
+                with executor.deployed() if first else nullcontext():  # see executor.py
+                    self.compare(stage, label, expected, lambda m=model: m(*fresh_args(args)))
             if derived and any(not c.ok for c in self.out.checks[checked:]):
                 why = self.unreproducible(eager, args, expected)
                 if why:  # not an input this model takes: what eager returns on it means nothing
