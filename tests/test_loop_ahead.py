@@ -150,3 +150,38 @@ def test_what_the_mypy_step_raises_on_the_thread_is_raised_where_the_serial_step
         with pytest.raises(Stop, match="out"):
             _run(kind, worker, "bool_flag_param", tmp_path)
         assert not _ahead_alive()
+
+
+def test_fix_apply_verifies_while_a_mypy_step_nobody_needs_ends(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pass's fixes script, so the next pass's mypy step (run ahead) is not needed: fix
+    --apply sends the verify without waiting for it, and joins it before moving on."""
+    from tsannotate import batch
+
+    verifying = threading.Event()
+    order: list[str] = []
+    infer, verify = static.infer, Worker.verify
+
+    def second_waits_for_verify(*args: object, **kwargs: object) -> static.StaticResult:
+        if order:  # the first pass's mypy step is needed: it runs as it always does
+            verifying.wait(60)
+            order.append("mypy ends" if verifying.is_set() else "mypy gave up waiting")
+        order.append("mypy")
+        return infer(*args, **kwargs)  # type: ignore[arg-type]
+
+    def verify_spy(self: Worker, request: object) -> object:
+        order.append("verify")
+        verifying.set()
+        return verify(self, request)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(static, "infer", second_waits_for_verify)
+    monkeypatch.setattr(batch, "Loop", Eager)  # the next pass's mypy step always runs ahead
+    monkeypatch.setattr(batch.Worker, "verify", verify_spy)
+    path = tmp_path / "model.py"
+    shutil.copyfile(CASES / "bool_flag_param" / "input.py", path)
+    results, codes = batch.fix_all([path], False, lambda _: Options(), apply=True, text=False)
+    assert order == ["mypy", "verify", "mypy ends", "mypy"]
+    assert not _ahead_alive()
+    [(outcome, written)] = results
+    assert written and outcome.scripts and len(outcome.passes) == 1 and codes == [0]
+    assert path.read_text() == (CASES / "bool_flag_param" / "expected.py").read_text()

@@ -38,19 +38,23 @@ def fix_all(files: list[Path], many: bool, options_for: Callable[[Path], Options
             if many and options.on_pass is progress:  # several files: each progress line names its own
                 options = replace(options, on_pass=partial(progress, where=str(path)))
             start = pending.get(str(path.resolve()), source.text)
-            outcome = Loop(str(path.resolve()), worker, options).run(start)
-            error = outcome.load_error
-            if error is not None and many and error.failure is LoadFailure.NO_TARGET:
-                continue  # a helper module, a test, a script: no model in it
-            if error is not None:
-                if not many:
-                    fail(error)
-                err(f"error: {error.message}")
-                codes.append(EXIT_BAD_INPUT)
-                continue
-            gate: list[VerifyReport] = []  # --apply: the fixed sources must verify before they are written
-            if apply:
-                verify_fixed(options, gate)(worker, start, outcome)
+            loop = Loop(str(path.resolve()), worker, options)
+            try:  # a mypy step run ahead that the last pass did not need ends while the worker verifies
+                outcome = loop.run(start, settle=False)
+                error = outcome.load_error
+                if error is not None and many and error.failure is LoadFailure.NO_TARGET:
+                    continue  # a helper module, a test, a script: no model in it
+                if error is not None:
+                    if not many:
+                        fail(error)
+                    err(f"error: {error.message}")
+                    codes.append(EXIT_BAD_INPUT)
+                    continue
+                gate: list[VerifyReport] = []  # --apply: the fixed sources must verify before they are written
+                if apply:
+                    verify_fixed(options, gate)(worker, start, outcome)
+            finally:
+                loop.settle()
             refused = refusal(outcome, gate)
             written = False
             if apply and outcome.changed and not refused:

@@ -174,8 +174,9 @@ class _Ahead:
     """Work for the CLI's idle core while the worker scripts a pass's source (the main thread
     only waits on the reply, so this runs in parallel with the worker): index the texts sent,
     which the next propose indexes (index_source is cached), then, if asked, the next pass's
-    mypy step. One thread; `Loop.run` joins it before returning, so mypy (which writes its
-    cache) is never cut off by the process exiting."""
+    mypy step. One thread; `Loop.settle` joins it (`Loop.run` does, unless its caller will:
+    fix --apply verifies first), so mypy (which writes its cache) is never cut off by the
+    process exiting, and a file's mypy step never runs beside the next file's."""
 
     _STACK = 64 << 20  # mypy is compiled: deep nesting recurses in C, as on the main thread's stack
 
@@ -315,11 +316,14 @@ class Loop:
         mapper = to_original(self.originals[path], self.shadow(path, texts[path]))
         return replace(fix, location=relocate(fix.location, path, mapper))
 
-    def run(self, original: str) -> Outcome:
+    def run(self, original: str, settle: bool = True) -> Outcome:
+        """Fix `original`. With `settle=False` a mypy step started ahead may still be running
+        when this returns: the caller calls `settle()` once it has used the time (verify)."""
         try:
             return self._run(original)
         finally:
-            self.settle()
+            if settle:
+                self.settle()
 
     def _run(self, original: str) -> Outcome:
         started = time.perf_counter()
