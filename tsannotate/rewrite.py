@@ -67,7 +67,7 @@ from tsannotate.rewrite_refactors import (
 from tsannotate.rewrite_text import remember, source
 from tsannotate.source_values import ModuleImports, SourceSyntaxError, module_imports, root_names
 
-__all__ = ["ALREADY", "RewriteError", "RewriteResult", "SourceSyntaxError", "apply_edits"]
+__all__ = ["ALREADY", "RewriteError", "RewriteResult", "SourceSyntaxError", "apply_edits", "prepare"]
 
 
 class RewriteError(RuntimeError):
@@ -373,6 +373,16 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> RewriteResult:
     _check_parses(out, "".join(parsed.code(stmt) for stmt in parsed.unchecked(module)))
     remember(parsed.successor(out, module))
     return RewriteResult(out, tuple(applied), tuple(skipped))
+
+
+def prepare(text: str) -> None:
+    """Parse `text` into the cache `apply_edits` reads (rewrite_text), so that editing it later
+    starts at once: the loop does this on its thread while the worker scripts the text. A text
+    that does not parse is left for `apply_edits` to report."""
+    try:
+        source(text)
+    except SourceSyntaxError:
+        pass
 
 
 def _check_parses(text: str, new: str) -> None:

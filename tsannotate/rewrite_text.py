@@ -91,17 +91,25 @@ class Source:
 
 _SOURCES: OrderedDict[str, Source] = OrderedDict()
 _LOCK = threading.Lock()  # the loop runs some steps on a thread: keep the cache whole if one edits too
+# one parse at a time: a text the loop's thread is parsing ahead (`rewrite.prepare`) is waited
+# for, not parsed twice (two threads share one core's worth of Python anyway)
+_PARSING = threading.Lock()
 
 
 def source(text: str) -> Source:
     """The parsed `text` (raises SourceSyntaxError), from the cache when a call parsed or wrote it.
     A Source may serve two threads at once: its memos only ever get the same value for a key."""
-    with _LOCK:
-        found = _SOURCES.get(text)
+    found = _cached(text)
     if found is None:
-        found = Source(text, parse_module(text))
+        with _PARSING:
+            found = _cached(text) or Source(text, parse_module(text))
     remember(found)
     return found
+
+
+def _cached(text: str) -> Source | None:
+    with _LOCK:
+        return _SOURCES.get(text)
 
 
 def remember(parsed: Source) -> None:
