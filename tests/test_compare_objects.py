@@ -3,6 +3,7 @@ object, an enum — compared structurally: the original and the fixed source are
 module names, so the same class in each is a different class object. Same qualified name, then
 field by field, with the path of the field that differs."""
 
+import copy
 import sys
 import types
 from pathlib import Path
@@ -13,7 +14,7 @@ import torch
 from typer.testing import CliRunner
 
 from tsannotate.cli import app
-from tsannotate.worker.compare import describe, mismatch, snapshot
+from tsannotate.worker.compare import describe, fresh_args, mismatch, snapshot
 
 OUTPUTS = """\
 import enum
@@ -308,3 +309,45 @@ def test_fix_apply_with_a_nested_namedtuple_and_a_plain_class_scripts_and_verifi
     assert result.exit_code == 0, result.stderr
     assert "LM, LM2 now script: 2 fixes in 1 pass; wrote" in result.stderr
     assert path.read_text().count("scale: float = 1.0") == 2
+
+
+# --------------------------------------------------------------------------- fresh_args
+
+
+def test_fresh_args_copies_tensors_so_in_place_ops_do_not_leak() -> None:
+    x, n = torch.ones(2, 3), torch.tensor([1, 2])
+    args = (x, n, 3, None, "mean")
+    fresh = fresh_args(args)
+    fresh[0].add_(1)
+    fresh[1].zero_()
+    assert x.tolist() == [[1.0] * 3] * 2 and n.tolist() == [1, 2]
+    assert fresh[2:] == (3, None, "mean")
+    assert [(f.dtype, f.shape, f.stride()) for f in fresh[:2]] == [(a.dtype, a.shape, a.stride()) for a in args[:2]]
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: (x, x),  # one tensor twice: the copies must share too
+    lambda x: (x, x[1:]),  # a view of another argument
+    lambda x: (x[:1].expand(3, 4),),  # stride 0: a clone would be contiguous
+    lambda x: (x.t(),),  # not contiguous
+    lambda x: (torch.nn.Parameter(x),),  # a subclass, needing grad
+    lambda x: ([x, x],),  # a container
+], ids=["same tensor twice", "a view", "expanded", "transposed", "parameter", "list"])
+def test_fresh_args_is_deepcopy_where_clones_would_differ(make: Any) -> None:
+    args = make(torch.rand(4, 4))
+    fresh, deep = fresh_args(args), copy.deepcopy(args)
+
+    def layout(value: Any) -> Any:
+        if isinstance(value, torch.Tensor):
+            return (type(value), value.shape, value.stride(), value.storage_offset(), value.requires_grad,
+                    value.tolist())
+        return [layout(v) for v in value]
+
+    assert layout(list(fresh)) == layout(list(deep))
+    def storages(values: tuple[Any, ...]) -> int:  # how many distinct ones: sharing is kept
+        flat = [t for a in values for t in (a if isinstance(a, list) else [a])]
+        return len({t.untyped_storage().data_ptr() for t in flat})
+
+    assert storages(fresh) == storages(deep)
+    assert all(t.untyped_storage().data_ptr() != a.untyped_storage().data_ptr()
+               for t, a in zip(fresh, args) if isinstance(t, torch.Tensor))

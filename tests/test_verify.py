@@ -227,6 +227,28 @@ def test_python_dependence_is_listed_and_blocks_saving(worker: Worker, tmp_path:
     assert all(c.ok for c in report.checks if c.stage == "scripted")  # in Python, it still runs
 
 
+def test_a_python_call_inside_a_branch_and_a_loop_is_listed(worker: Worker, tmp_path: Path) -> None:
+    report = verify(worker, tmp_path, """
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            def forward(self, x):
+                for _ in range(2):
+                    if bool(x.sum() > 0):
+                        x = self.shout(x)
+                return x
+
+            @torch.jit.ignore
+            def shout(self, x):
+                return x * 2
+
+        def probe():
+            return Net(), [(torch.ones(2),)]
+    """)
+    assert report.python_calls == (PythonCall("Net.shout", Location(str(tmp_path / "model.py"), 8)),)
+
+
 def test_trace_freezes_len_of_a_tensor(worker: Worker, tmp_path: Path) -> None:
     report = verify(worker, tmp_path, """
         import torch

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -31,18 +30,9 @@ def python_calls(scripted: Any, root: Any) -> list[PythonCall]:
     for graph in graphs:
         graph = graph.copy()
         torch._C._jit_pass_inline(graph)
-        for node in _nodes(graph.block()):
-            if node.kind() != "prim::PythonOp":
-                continue
+        for node in graph.findAllNodes("prim::PythonOp", True):  # in nested blocks too; in C++
             name = node.pyname()
             match = _RANGE.search(str(node.sourceRange()))
             where = Location(match["path"], int(match["line"])) if match else None
             calls.append(PythonCall(f"{owners[name]}.{name}" if name in owners else name, where))
     return calls
-
-
-def _nodes(block: Any) -> Iterator[Any]:
-    for node in block.nodes():
-        yield node
-        for inner in node.blocks():
-            yield from _nodes(inner)
