@@ -17,7 +17,7 @@ TORCH_ALLOWED = {"worker/main.py", "worker/loader.py", "worker/jit.py", "worker/
                  "worker/targets.py", "worker/__main__.py", "worker/signatures.py",
                  "worker/recorder.py", "worker/runtime_types.py", "worker/verify.py",
                  "worker/variants.py", "worker/cpp.py", "worker/tracing.py",
-                 "worker/python_calls.py", "worker/kept.py", "worker/rng.py", "worker/executor.py", "testing.py",
+                 "worker/python_calls.py", "worker/kept.py", "worker/rng.py", "worker/executor.py", "worker/overloads.py", "testing.py",
                  "pytest_plugin.py"}
 LIBCST_ALLOWED = {"source.py", "source_values.py", "source_flow.py", "rewrite.py", "rewrite_edits.py",
                   "rewrite_refactors.py", "rewrite_imports.py", "rewrite_text.py"}

@@ -27,7 +27,7 @@ from tsannotate.records import (
     VerifyReport,
     VerifyRequest,
 )
-from tsannotate.worker import class_lines, protocol
+from tsannotate.worker import class_lines, overloads, protocol
 
 
 def main(argv: list[str]) -> int:
@@ -39,6 +39,7 @@ def main(argv: list[str]) -> int:
 
     _one_thread(torch)
     class_lines.install()
+    overloads.install()
     _settle_heap()
     protocol.send(reply_fd, ("ready", os.getpid(), str(torch.__version__)))
     while True:
