@@ -171,3 +171,160 @@ def test_install_is_idempotent_and_keeps_other_objects_working() -> None:
         assert "class BlockFinder" in inspect.getsourcelines(inspect.BlockFinder)[0][0]
     finally:
         inspect.findsource = before
+
+
+# --------------------------------------------------------------------------- blocks
+
+ORIGINAL_LINES = inspect.getsourcelines
+
+BLOCKS = '''
+import functools
+
+
+def plain(x):
+    return x
+
+
+def trailing_comments(x):
+    y = x
+    return y
+    # at the body's depth: inspect includes it
+
+# at column 0: not, and not after it either
+
+
+def deep_after_shallow(x):
+    return x
+# shallow
+        # deeper than the body: included, and so is the shallow one before it
+value = 1
+
+
+@functools.lru_cache(maxsize=None)
+@(lambda f: f)
+def decorated(
+    a,
+    b=(lambda: 1)(),
+):
+    """Docstring.
+not indented
+    """
+    if a:
+        return b
+    return a  # inline comment
+
+
+def one_line(x): return x
+
+
+class Outer:
+    """A class."""
+
+    attribute = 1
+
+    def method(self, x):
+        def inner(y):
+            return y
+        return inner(x)
+
+    @staticmethod
+    def static(x):
+        return x
+        # the last method's trailing comment
+
+    class Inner:
+        def deepest(self):
+            pass
+    # after Inner, at Outer's body depth
+
+
+async def coroutine():
+    return 1
+
+
+def with_tabs(x):
+\tif x:
+\t\treturn x
+\treturn 0
+\t# tab-indented comment
+
+
+def last_in_file(x):
+    return x
+    # comment at the end of the file
+'''
+
+
+def _blocks(module: ModuleType) -> list[object]:
+    """Every def and class defined in `module`, methods and nested ones reachable by attribute."""
+    found: list[object] = []
+    for cls in _classes(module):
+        found.append(cls)
+        for value in vars(cls).values():
+            value = getattr(value, "__func__", value)
+            if inspect.isfunction(value) and value.__module__ == module.__name__:
+                found.append(value)
+    found += [v for v in vars(module).values() if inspect.isfunction(v) and v.__module__ == module.__name__]
+    return found
+
+
+def _lines_answer(find: object, obj: object) -> tuple[str, object]:
+    try:
+        return ("found", find(obj))  # type: ignore[operator]
+    except (OSError, TypeError) as exc:
+        return ("error", type(exc).__name__)
+
+
+def _blocks_as_inspect(module: ModuleType) -> int:
+    blocks = _blocks(module)
+    answered = 0
+    for obj in blocks:
+        fast = class_lines._block(inspect.unwrap(obj))  # as the installed getsourcelines does
+        if fast is not None:
+            answered += 1
+            assert ("found", fast) == _lines_answer(ORIGINAL_LINES, obj), obj
+    return answered
+
+
+def test_blocks_of_tricky_shapes(tmp_path: Path) -> None:
+    path = tmp_path / "tricky_blocks.py"
+    path.write_text(BLOCKS.replace("\\t", "\t"))
+    spec = importlib.util.spec_from_file_location("tricky_blocks", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["tricky_blocks"] = module
+    try:
+        spec.loader.exec_module(module)
+        answered = _blocks_as_inspect(module)
+        inner = module.Outer.method.__code__.co_consts  # the nested def's code: not a function object
+        assert inner
+        assert class_lines._block(module.one_line) is None  # left to inspect
+        for obj in (module.trailing_comments, module.deep_after_shallow, module.Outer.static,
+                    module.Outer, module.with_tabs, module.last_in_file, module.decorated):
+            assert class_lines._block(inspect.unwrap(obj)) is not None, obj
+        assert answered >= 10
+        assert class_lines._block(module.trailing_comments)[0][-1].strip().startswith("# at the body")  # type: ignore[index]
+        assert class_lines._block(module.deep_after_shallow)[0][-1].strip().startswith("# deeper")  # type: ignore[index]
+    finally:
+        del sys.modules["tricky_blocks"]
+
+
+@pytest.mark.parametrize("name", [  # typing and argparse are in the class test: their classes are slow to check
+    "collections", "dataclasses", "email.headerregistry", "enum", "inspect", "http.client",
+    "logging", "pathlib", "unittest.case", "tokenize", "asyncio.base_events",
+    "torch.nn.modules.transformer", "torch.nn.modules.rnn", "torch.nn.modules.activation",
+    "torch.nn.functional", "torch.optim.lr_scheduler", "torch.jit._recursive",
+])
+def test_blocks_of_real_modules(name: str) -> None:
+    assert _blocks_as_inspect(importlib.import_module(name)) > 10
+
+
+def test_getsourcelines_installed_answers_as_before() -> None:
+    before_find, before_lines = inspect.findsource, inspect.getsourcelines
+    try:
+        class_lines.install()
+        assert inspect.getsourcelines is not before_lines
+        for obj in (textwrap.dedent, inspect.BlockFinder, inspect.BlockFinder.tokeneater, inspect, print):
+            assert _lines_answer(inspect.getsourcelines, obj) == _lines_answer(before_lines, obj)
+    finally:
+        inspect.findsource, inspect.getsourcelines = before_find, before_lines
