@@ -136,7 +136,7 @@ ACTIVATIONS = textwrap.dedent('''\
 
         def forward(self, x):
             d = torch.nn.ReLU()(self.fc(x))
-            return d * self.gate(x) + nn.Softmax(dim=-1)(x)
+            return d * self.gate(x) + nn.Softmax(dim=-1)(x) + nn.LeakyReLU(0.2)(x)
 
 
     def probe():
@@ -147,16 +147,20 @@ ACTIVATIONS = textwrap.dedent('''\
 
 def test_an_activation_built_in_compiled_code_becomes_its_functional_call(worker: Worker, tmp_path: Path) -> None:
     """TS019 (rules/functional_activation.py): pytorch-tabnet's `torch.nn.ReLU()(x)`; `gate` in the same
-    pass; `nn.Softmax(dim=-1)(x)` (an argument: not a default-built activation) is left to the advice."""
+    pass; `nn.Softmax(dim=-1)(x)` and `nn.LeakyReLU(0.2)(x)` with their arguments by name."""
     path = tmp_path / "step.py"
     path.write_text(ACTIVATIONS)
     outcome = Loop(str(path), worker, Options(max_passes=10)).run(ACTIVATIONS)
-    assert outcome.passes
-    first = outcome.passes[0].fixes
-    assert {f.code for f in first} >= {"TS019"} and len([f for f in first if f.code == "TS019"]) == 2
+    assert outcome.scripts and len(outcome.passes) == 1, outcome.remaining
+    assert {f.code for f in outcome.passes[0].fixes} == {"TS019"} and len(outcome.passes[0].fixes) == 2
     assert "torch.nn.functional.relu(self.fc(x))" in outcome.final
-    assert "torch.nn.functional.sigmoid(x)" in outcome.final and "nn.Softmax(dim=-1)(x)" in outcome.final
-    assert not outcome.scripts  # Softmax(dim=-1) still needs the user: building a module with arguments
+    assert "torch.nn.functional.sigmoid(x)" in outcome.final
+    assert "nn.functional.softmax(x, dim=-1) + nn.functional.leaky_relu(x, negative_slope=0.2)" in outcome.final
+    path.write_text(outcome.final)
+    verified = worker.verify(VerifyRequest(str(path), outcome.final, original=ACTIVATIONS))
+    assert verified.load_error is None and verified.checks and all(c.ok for c in verified.checks), verified.failures
+    again = Loop(str(path), worker, Options(max_passes=10)).run(outcome.final)
+    assert again.scripts and not again.changed and again.passes == ()
 
 
 def test_no_grad_is_moved_into_the_body_only_where_torch_failed_on_it(worker: Worker, tmp_path: Path) -> None:

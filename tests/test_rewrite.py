@@ -799,6 +799,15 @@ COND = dedent("""\
 IS_TENSOR = "import torch\n\n\ndef f(t):\n    if not torch.is_tensor(t):\n        t = torch.tensor([t])\n    return t\n"
 
 ACT = "import torch\n\n\ndef f(x):\n    return torch.nn.ReLU()(x) + torch.nn.GELU()(x[0]) * torch.nn.Softmax(dim=1)(x)\n"
+ACT_ARGS = dedent("""\
+    from torch import nn
+
+
+    def f(x, self_dim: int):
+        y = nn.LeakyReLU(0.2)(x) + nn.ELU(0.5, inplace=False)(x) + nn.Threshold(0.1, 20)(x)
+        y = y + nn.GELU(approximate="tanh")(x) + nn.LogSoftmax(self_dim)(x)
+        return y + nn.RReLU()(x) + nn.Softmax(1, 2)(x) + nn.Softmax(*self_dim)(x) + nn.Tanh(inplace=True)(x)
+""")
 
 NO_GRAD = dedent("""\
     class Net:
@@ -834,17 +843,28 @@ REFACTOR_CASES = [
                  NO_GRAD_WITH.replace("    def forward", "    @other\n    def forward"), id="no-grad-block-other-decorator"),
     pytest.param(ACT, [FunctionalActivation("f")],
                  ACT.replace("torch.nn.ReLU()(x)", "torch.nn.functional.relu(x)")
-                 .replace("torch.nn.GELU()(x[0])", "torch.nn.functional.gelu(x[0])"), id="functional-activation"),
+                 .replace("torch.nn.GELU()(x[0])", "torch.nn.functional.gelu(x[0])")
+                 .replace("torch.nn.Softmax(dim=1)(x)", "torch.nn.functional.softmax(x, dim=1)"),
+                 id="functional-activation"),
     pytest.param(ACT.replace("import torch\n", "from torch import nn\n").replace("torch.nn.", "nn."),
                  [FunctionalActivation("f")],
                  ACT.replace("import torch\n", "from torch import nn\n").replace("torch.nn.", "nn.")
-                 .replace("nn.ReLU()(x)", "nn.functional.relu(x)").replace("nn.GELU()(x[0])", "nn.functional.gelu(x[0])"),
+                 .replace("nn.ReLU()(x)", "nn.functional.relu(x)").replace("nn.GELU()(x[0])", "nn.functional.gelu(x[0])")
+                 .replace("nn.Softmax(dim=1)(x)", "nn.functional.softmax(x, dim=1)"),
                  id="functional-activation-nn"),
     pytest.param(ACT.replace("import torch\n", "from torch.nn import ReLU, GELU, Softmax\n").replace("torch.nn.", ""),
                  [FunctionalActivation("f")],
                  ACT.replace("import torch\n", "from torch.nn import ReLU, GELU, Softmax\nimport torch\n")
                  .replace("torch.nn.", "").replace("ReLU()(x)", "torch.nn.functional.relu(x)")
-                 .replace("GELU()(x[0])", "torch.nn.functional.gelu(x[0])"), id="functional-activation-imported"),
+                 .replace("GELU()(x[0])", "torch.nn.functional.gelu(x[0])")
+                 .replace("Softmax(dim=1)(x)", "torch.nn.functional.softmax(x, dim=1)"), id="functional-activation-imported"),
+    pytest.param(ACT_ARGS, [FunctionalActivation("f")],
+                 ACT_ARGS.replace("nn.LeakyReLU(0.2)(x)", "nn.functional.leaky_relu(x, negative_slope=0.2)")
+                 .replace("nn.ELU(0.5, inplace=False)(x)", "nn.functional.elu(x, alpha=0.5, inplace=False)")
+                 .replace("nn.Threshold(0.1, 20)(x)", "nn.functional.threshold(x, threshold=0.1, value=20)")
+                 .replace("nn.GELU(approximate=\"tanh\")(x)", "nn.functional.gelu(x, approximate=\"tanh\")")
+                 .replace("nn.LogSoftmax(self_dim)(x)", "nn.functional.log_softmax(x, dim=self_dim)"),
+                 id="functional-activation-arguments-by-name"),
     pytest.param(IS_TENSOR, [IsinstanceTensor("f")],
                  IS_TENSOR.replace("torch.is_tensor(t)", "isinstance(t, torch.Tensor)"), id="is-tensor"),
     pytest.param(IS_TENSOR.replace("import torch\n", "import torch as th\n").replace("torch.", "th."),
@@ -928,7 +948,10 @@ def test_refactor_twice(src: str, edits: list[Edit], expected: str) -> None:
                      ["no `for i in range(len(...))` loop indexing its container in Net.forward"], id="not-range-len"),
         pytest.param(ACT.replace("torch.nn.ReLU()(x) + torch.nn.GELU()(x[0]) * ", "").replace("Softmax", "ReLU"),
                      [FunctionalActivation("f")], ["no activation module built and called in f"],
-                     id="functional-activation-with-arguments"),
+                     id="functional-activation-unknown-argument"),
+        pytest.param(ACT_ARGS.replace("y = nn.Leaky", "y = nn.RReLU()(x)  # nn.Leaky").replace("    y = y + nn.GELU", "    # nn.GELU"),
+                     [FunctionalActivation("f")], ["no activation module built and called in f"],
+                     id="functional-activation-none-that-bind"),
         pytest.param(NO_GRAD.replace("@torch.no_grad()", "@torch.inference_mode()"),
                      [NoGradBlock("Net.forward", "torch.no_grad()")], ["no `@torch.no_grad()` on Net.forward"],
                      id="no-grad-block-other-context"),
@@ -1132,6 +1155,8 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
         AnnotateParam("TimestepEmbedding.forward", "condition", OPT_TENSOR)],
     "no_grad_decorated_forward": [NoGradBlock("Teacher.forward", "torch.no_grad()")],
     "dtype_bool_mask": [ConvertDtype("valid_positions", "bool"), ConvertDtype("MaskedPool.forward", "bool")],
+    "activation_built_with_arguments": [FunctionalActivation("GraphAttention.forward"),
+                                        FunctionalActivation("GraphAttention.scores")],
     "module_list_index_helper": [EnumerateLoop("PyramidHead.forward", "idx", "PyramidHead", "lateral"),
                                  EnumerateLoop("PyramidHead.forward", "i", "PyramidHead", "heads"),
                                  AnnotateParam("PyramidHead.forward", "feats", ann("List[torch.Tensor]", LIST, TORCH))],

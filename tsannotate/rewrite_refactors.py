@@ -460,30 +460,68 @@ def isinstance_tensor(fn: cst.FunctionDef, where: str) -> cst.FunctionDef | str:
 
 
 # activation modules whose forward, with the constructor's defaults, is this torch.nn.functional call
-ACTIVATIONS = {"ReLU": "relu", "ReLU6": "relu6", "GELU": "gelu", "SiLU": "silu", "Sigmoid": "sigmoid",
-               "Tanh": "tanh", "Mish": "mish", "Hardswish": "hardswish", "Hardsigmoid": "hardsigmoid",
-               "ELU": "elu", "LeakyReLU": "leaky_relu", "Softplus": "softplus", "SELU": "selu",
-               "CELU": "celu", "Softsign": "softsign", "Tanhshrink": "tanhshrink"}
+# an activation class -> (the torch.nn.functional function its forward is, the constructor's
+# parameters in order: the function takes each under the same name, as the forward passes it)
+ACTIVATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ReLU": ("relu", ("inplace",)), "ReLU6": ("relu6", ("inplace",)), "GELU": ("gelu", ("approximate",)),
+    "SiLU": ("silu", ("inplace",)), "Sigmoid": ("sigmoid", ()), "Tanh": ("tanh", ()),
+    "Mish": ("mish", ("inplace",)), "Hardswish": ("hardswish", ("inplace",)),
+    "Hardsigmoid": ("hardsigmoid", ("inplace",)), "ELU": ("elu", ("alpha", "inplace")),
+    "LeakyReLU": ("leaky_relu", ("negative_slope", "inplace")), "Softplus": ("softplus", ("beta", "threshold")),
+    "SELU": ("selu", ("inplace",)), "CELU": ("celu", ("alpha", "inplace")), "Softsign": ("softsign", ()),
+    "Tanhshrink": ("tanhshrink", ()), "Softmax": ("softmax", ("dim",)), "LogSoftmax": ("log_softmax", ("dim",)),
+    "Softmin": ("softmin", ("dim",)), "Softshrink": ("softshrink", ("lambd",)),
+    "Hardshrink": ("hardshrink", ("lambd",)), "GLU": ("glu", ("dim",)),
+    "Threshold": ("threshold", ("threshold", "value", "inplace")),
+}
 
 
 def _as_functional(torch: str) -> Callable[[cst.Call], cst.BaseExpression | None]:
     def rewrite(call: cst.Call) -> cst.BaseExpression | None:
         built = call.func
-        if not (isinstance(built, cst.Call) and not built.args and len(call.args) == 1
+        if not (isinstance(built, cst.Call) and len(call.args) == 1
                 and call.args[0].keyword is None and not call.args[0].star):
             return None
         name = dotted_name(built.func) or ""
         module, _, cls = name.rpartition(".")
         if cls not in ACTIVATIONS or (module and not module.endswith("nn")):
             return None
+        function, parameters = ACTIVATIONS[cls]
+        named = _by_name(built.args, parameters)
+        if named is None:
+            return None
         prefix = module or f"{torch}.nn"
-        return call.with_changes(func=cst.parse_expression(f"{prefix}.functional.{ACTIVATIONS[cls]}"))
+        last = call.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        args = [last] + [cst.Arg(value, keyword=cst.Name(key), equal=_EQUAL) for key, value in named]
+        return call.with_changes(func=cst.parse_expression(f"{prefix}.functional.{function}"), args=args)
     return rewrite
 
 
+_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+
+
+def _by_name(args: Sequence[cst.Arg], parameters: tuple[str, ...]) -> list[tuple[str, cst.BaseExpression]] | None:
+    """The constructor's arguments under their parameters' names, in the order written; None for
+    a call that does not bind them plainly (`*args`, an unknown or repeated name, too many)."""
+    named: list[tuple[str, cst.BaseExpression]] = []
+    for position, arg in enumerate(args):
+        if arg.star:
+            return None
+        if arg.keyword is None:  # positional ones come first (Python's syntax says so)
+            if position >= len(parameters):
+                return None
+            key = parameters[position]
+        else:
+            key = arg.keyword.value
+        if key not in parameters or any(key == seen for seen, _ in named):
+            return None
+        named.append((key, arg.value))
+    return named
+
+
 def functional_activation(fn: cst.FunctionDef, where: str, torch: str) -> cst.FunctionDef | str:
-    """Every `<nn>.ReLU()(x)` (an activation built with no arguments, called at once) in `fn` →
-    `<nn>.functional.relu(x)`."""
+    """Every `<nn>.ReLU()(x)` (an activation built and called at once) in `fn` → `<nn>.functional.relu(x)`,
+    the constructor's arguments passed by name: `nn.Softmax(dim=1)(x)` → `nn.functional.softmax(x, dim=1)`."""
     new = _rewrite_calls(fn, _as_functional(torch))
     if new is None:
         return ALREADY if ".functional." in code(fn) else f"no activation module built and called in {where}"
