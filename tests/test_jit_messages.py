@@ -150,6 +150,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
                                        (C + "TupleGrowsUnderFlag", "outputs = outputs +")),
     "argument_power_float": case(K.ARGUMENT_TYPE, "stride", ("int", "float", "2 ** i"), (C + "PowerArgument", "self.scale(x, 2"),
                                  function="PowerArgument.scale", owner="PowerArgument"),
+    "int_literal_for_float": case(K.ARGUMENT_TYPE, "value", ("Optional[float]", "int", "0"),
+                                  (C + "IntLiteralPad", "torch.nn.functional.pad("), function="pad"),
+    "int_literal_for_float_overloads": case(K.ARGUMENT_TYPE, "scale_factor", ("Optional[float]", "int", "2"),
+                                            (C + "IntLiteralInterpolate", "torch.nn.functional.interpolate("),
+                                            function="interpolate"),
     "return_types_differ": case(K.RETURN_TYPE_CHANGED, "results", ("Dict[str, Tensor]", "Dict[str, Tuple[Tensor, Tensor, Tensor]]"),
                                 (C + "ReturnTypesDiffer", "return results")),
     "none_default_left_out": case(K.NONE_DEFAULT, None, ("Optional[Tensor]",), None),
@@ -171,6 +176,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
 MESSAGES = {
     "argument_power_float": "scale(): Expected a value of type 'int' for argument 'stride' but instead found type 'float' "
                             "(passed `2 ** i`)",
+    "int_literal_for_float_overloads": "interpolate(): Expected a value of type 'Optional[float]' for argument "
+                                       "'scale_factor' but instead found type 'int' (passed `2`)",
     "var_none_then_tensor": "Variable 'y' previously had type NoneType but is now being assigned to a value of type Tensor",
     "call_none_mask": "Expected a proper Tensor but got None (or an undefined Tensor in C++) for argument #1 'other'",
     "call_raise": "ValueError: positive input",

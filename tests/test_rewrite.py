@@ -19,6 +19,7 @@ from tsannotate.records import (
     Edit,
     ConvertDtype,
     EnumerateLoop,
+    FloatLiteral,
     FunctionalActivation,
     GuardBranch,
     IsinstanceTensor,
@@ -799,6 +800,14 @@ COND = dedent("""\
 IS_TENSOR = "import torch\n\n\ndef f(t):\n    if not torch.is_tensor(t):\n        t = torch.tensor([t])\n    return t\n"
 
 ACT = "import torch\n\n\ndef f(x):\n    return torch.nn.ReLU()(x) + torch.nn.GELU()(x[0]) * torch.nn.Softmax(dim=1)(x)\n"
+FLOATS = dedent("""\
+    import torch.nn.functional as F
+
+
+    def up(x, pad_value: float):
+        y = F.pad(x, (0, 1), value=0) + F.pad(x, (1, 0), value=-1) + F.pad(x, (1, 1), value=pad_value)
+        return F.interpolate(y, scale_factor=2, mode="nearest") + F.pad(x, (0, 1), "constant", 0)
+""")
 ACT_ARGS = dedent("""\
     from torch import nn
 
@@ -858,6 +867,10 @@ REFACTOR_CASES = [
                  .replace("torch.nn.", "").replace("ReLU()(x)", "torch.nn.functional.relu(x)")
                  .replace("GELU()(x[0])", "torch.nn.functional.gelu(x[0])")
                  .replace("Softmax(dim=1)(x)", "torch.nn.functional.softmax(x, dim=1)"), id="functional-activation-imported"),
+    pytest.param(FLOATS, [FloatLiteral("up", "F.pad", "value", "0"), FloatLiteral("up", "F.pad", "value", "-1"),
+                          FloatLiteral("up", "F.interpolate", "scale_factor", "2")],
+                 FLOATS.replace("value=0)", "value=0.0)").replace("value=-1)", "value=-1.0)")
+                 .replace("scale_factor=2,", "scale_factor=2.0,"), id="float-literal"),
     pytest.param(ACT_ARGS, [FunctionalActivation("f")],
                  ACT_ARGS.replace("nn.LeakyReLU(0.2)(x)", "nn.functional.leaky_relu(x, negative_slope=0.2)")
                  .replace("nn.ELU(0.5, inplace=False)(x)", "nn.functional.elu(x, alpha=0.5, inplace=False)")
@@ -946,6 +959,10 @@ def test_refactor_twice(src: str, edits: list[Edit], expected: str) -> None:
     [
         pytest.param(LOOP.replace("range(len(self.layers))", "range(3)"), [EnumerateLoop("Net.forward", "i")],
                      ["no `for i in range(len(...))` loop indexing its container in Net.forward"], id="not-range-len"),
+        pytest.param(FLOATS, [FloatLiteral("up", "F.pad", "value", "1"), FloatLiteral("up", "pad", "value", "0"),
+                              FloatLiteral("up", "F.pad", "mode", "0")],
+                     ["no call of F.pad passing `value=1` in up", "no call of pad passing `value=0` in up",
+                      "no call of F.pad passing `mode=0` in up"], id="float-literal-not-there"),
         pytest.param(ACT.replace("torch.nn.ReLU()(x) + torch.nn.GELU()(x[0]) * ", "").replace("Softmax", "ReLU"),
                      [FunctionalActivation("f")], ["no activation module built and called in f"],
                      id="functional-activation-unknown-argument"),
@@ -1155,6 +1172,8 @@ GOLDEN_EDITS: dict[str, list[Edit]] = {
         AnnotateParam("TimestepEmbedding.forward", "condition", OPT_TENSOR)],
     "no_grad_decorated_forward": [NoGradBlock("Teacher.forward", "torch.no_grad()")],
     "dtype_bool_mask": [ConvertDtype("valid_positions", "bool"), ConvertDtype("MaskedPool.forward", "bool")],
+    "int_literal_for_float": [FloatLiteral("Downsample2D.forward", "F.pad", "value", "0"),
+                              FloatLiteral("Upsample2D.forward", "F.interpolate", "scale_factor", "2")],
     "activation_built_with_arguments": [FunctionalActivation("GraphAttention.forward"),
                                         FunctionalActivation("GraphAttention.scores")],
     "module_list_index_helper": [EnumerateLoop("PyramidHead.forward", "idx", "PyramidHead", "lateral"),

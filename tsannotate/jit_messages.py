@@ -410,6 +410,9 @@ def _inferred_operand(d: Diagnostic, vs: list[jt.Variant], expects: list[tuple[j
                 guess = jt.guess_from_schema(v.params[i].type, exp)
                 return replace(d, kind=K.INFERRED_TENSOR, symbol=jt.as_symbol(operand), types=(guess,),
                                message=f"{v.name}: {m.group(0).replace('(inferred)', '(inferred, not annotated)')}")
+    widened = _int_literal_for_float(d, expects, f)
+    if widened is not None:
+        return widened
     if expects:
         v, m = expects[0]
         operand = _operand(v, f, v.index(m.group("arg")))
@@ -421,6 +424,30 @@ def _inferred_operand(d: Diagnostic, vs: list[jt.Variant], expects: list[tuple[j
             return _argument_type(d, v, m, operand)
         return replace(d, symbol=jt.as_symbol(operand), message=f"{v.name}: {m.group(0)}")
     return d
+
+
+_INT_LITERAL = re.compile(r"[+-]?\d+")
+_FLOATS = ("float", "Optional[float]")
+
+
+def _int_literal_for_float(d: Diagnostic, expects: list[tuple[jt.Variant, re.Match[str]]],
+                           f: jt.Frame | None) -> Diagnostic | None:
+    """`F.pad(x, p, value=0)`, `F.interpolate(x, scale_factor=2)`: a variant of the callee takes a
+    float where the call passes an int literal, which TorchScript does not widen (Python does).
+    kind ARGUMENT_TYPE; symbol: the parameter; function: the callee; types: (the variant's type,
+    "int", the literal)."""
+    for v, m in expects:
+        expected, found = jt.clean_type(m.group("exp")), jt.clean_type(m.group("found"))
+        if found != "int" or expected not in _FLOATS:
+            continue
+        operand = _operand(v, f, v.index(m.group("arg")))
+        text = operand.strip() if operand else ""
+        if not _INT_LITERAL.fullmatch(text):
+            continue
+        name = v.name.rsplit("::", 1)[-1]
+        return replace(d, kind=K.ARGUMENT_TYPE, symbol=m.group("arg"), function=name, owner=_method_owner(v),
+                       types=(expected, found, text), message=f"{name}(): {m.group(0).rstrip('.')} (passed `{text}`)")
+    return None
 
 
 def _argument_type(d: Diagnostic, v: jt.Variant, m: re.Match[str], operand: str | None) -> Diagnostic:

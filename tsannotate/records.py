@@ -582,6 +582,18 @@ class IsinstanceTensor:
 
 
 @dataclass(frozen=True)
+class FloatLiteral:
+    """`F.pad(x, p, value=0)` in `function` → `value=0.0` (every call there of `callee`, as written,
+    passing `keyword=<literal>`): TorchScript does not widen an int to the float a callee's schema
+    takes, and Python passes a float to that schema either way."""
+
+    function: str
+    callee: str  # the called expression as written: "F.pad", "nn.functional.interpolate"
+    keyword: str
+    literal: str  # an int literal: "0", "-1"
+
+
+@dataclass(frozen=True)
 class FunctionalActivation:
     """`torch.nn.ReLU()(x)` in `function` → `torch.nn.functional.relu(x)`, every such call there (an
     activation module built with no arguments and called at once): TorchScript cannot build a module
@@ -602,7 +614,7 @@ class NoGradBlock:
 
 Edit = (AnnotateParam | AnnotateReturn | AnnotateLocal | AnnotateEmpty | AnnotateAttribute | Decorate
         | WrapValue | EnumerateLoop | NamedTupleClass | ConvertDtype | GuardBranch | IsinstanceTensor
-        | FunctionalActivation | NoGradBlock)
+        | FunctionalActivation | NoGradBlock | FloatLiteral)
 
 
 class Source(enum.Enum):

@@ -35,6 +35,7 @@ from tsannotate.records import (
     Edit,
     ConvertDtype,
     EnumerateLoop,
+    FloatLiteral,
     FunctionalActivation,
     GuardBranch,
     IsinstanceTensor,
@@ -57,6 +58,7 @@ from tsannotate.rewrite_refactors import (
     NamedTupleTransformer,
     convert_dtype,
     enumerate_loop,
+    float_literal,
     functional_activation,
     guard_branch,
     isinstance_tensor,
@@ -176,6 +178,10 @@ def _transformer(edit: Edit, ann: cst.BaseExpression, torch: str, returns: cst.B
         grad_where, grad_decorator = edit.function, edit.decorator
         return (AnnotateFunctionTransformer(grad_where, lambda f: no_grad_block(f, grad_where, grad_decorator)),
                 f"no function '{grad_where}'")
+    if isinstance(edit, FloatLiteral):
+        lit_where, callee, keyword, literal = edit.function, edit.callee, edit.keyword, edit.literal
+        return (AnnotateFunctionTransformer(lit_where, lambda f: float_literal(f, lit_where, callee, keyword, literal)),
+                f"no function '{lit_where}'")
     if isinstance(edit, FunctionalActivation):
         act_where = edit.function
         return (AnnotateFunctionTransformer(act_where, lambda f: functional_activation(f, act_where, torch)),
@@ -263,6 +269,8 @@ def _expressions(edit: Edit) -> tuple[cst.BaseExpression, cst.BaseExpression | N
         return cst.parse_expression("isinstance"), None
     if isinstance(edit, FunctionalActivation):
         return cst.parse_expression("functional"), None
+    if isinstance(edit, FloatLiteral):
+        return cst.parse_expression(f"{edit.literal}.0"), None
     if isinstance(edit, NoGradBlock):
         return cst.parse_expression(edit.decorator), None
     if isinstance(edit, NamedTupleClass):  # everything the class reads, for its imports
@@ -281,6 +289,8 @@ def _texts(edit: Edit) -> str:
         return "isinstance(x, torch.Tensor)"
     if isinstance(edit, FunctionalActivation):
         return "torch.nn.functional.<activation>(x)"
+    if isinstance(edit, FloatLiteral):
+        return f"{edit.keyword}={edit.literal}.0"
     if isinstance(edit, NoGradBlock):
         return f"with {edit.decorator}:"
     if isinstance(edit, EnumerateLoop):
@@ -298,7 +308,7 @@ def _annotations(edit: Edit, ann: cst.BaseExpression, returns: cst.BaseExpressio
     if isinstance(edit, Decorate):
         return [(edit.returns, returns)] if edit.returns is not None and returns is not None else []
     if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch, IsinstanceTensor,
-                         FunctionalActivation, NoGradBlock)):
+                         FunctionalActivation, NoGradBlock, FloatLiteral)):
         return []
     if isinstance(edit, NamedTupleClass):
         return [(Annotation(edit.base, edit.imports), ann)]

@@ -519,6 +519,46 @@ def _by_name(args: Sequence[cst.Arg], parameters: tuple[str, ...]) -> list[tuple
     return named
 
 
+def float_literal(fn: cst.FunctionDef, where: str, callee: str, keyword: str, literal: str) -> cst.FunctionDef | str:
+    """Every `<callee>(..., <keyword>=<literal>)` in `fn` → `<keyword>=<literal>.0` (the callee as
+    written, the literal an int)."""
+    wanted = " ".join(callee.split())
+
+    def widened(call: cst.Call) -> cst.BaseExpression | None:
+        if " ".join(code(call.func).split()) != wanted:
+            return None
+        args = list(call.args)
+        for i, arg in enumerate(args):
+            if arg.keyword is not None and arg.keyword.value == keyword and _int_text(arg.value) == literal:
+                args[i] = arg.with_changes(value=_float_of(arg.value))
+                return call.with_changes(args=args)
+        return None
+
+    new = _rewrite_calls(fn, widened)
+    if new is None:
+        done = f"{keyword}={literal}.0" in "".join(code(fn).split())
+        return ALREADY if done else f"no call of {wanted} passing `{keyword}={literal}` in {where}"
+    return new
+
+
+def _int_text(value: cst.BaseExpression) -> str | None:
+    """The text of an int literal (`0`, `-1`, `+2`), else None."""
+    if isinstance(value, cst.Integer) and value.value.isdigit():
+        return value.value
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, (cst.Minus, cst.Plus)):
+        inner = _int_text(value.expression)
+        if inner is not None:
+            return ("-" if isinstance(value.operator, cst.Minus) else "+") + inner
+    return None
+
+
+def _float_of(value: cst.BaseExpression) -> cst.BaseExpression:
+    if isinstance(value, cst.Integer):
+        return cst.Float(f"{value.value}.0", lpar=value.lpar, rpar=value.rpar)
+    assert isinstance(value, cst.UnaryOperation)
+    return value.with_changes(expression=_float_of(value.expression))
+
+
 def functional_activation(fn: cst.FunctionDef, where: str, torch: str) -> cst.FunctionDef | str:
     """Every `<nn>.ReLU()(x)` (an activation built and called at once) in `fn` → `<nn>.functional.relu(x)`,
     the constructor's arguments passed by name: `nn.Softmax(dim=1)(x)` → `nn.functional.softmax(x, dim=1)`."""

@@ -23,6 +23,7 @@ from tsannotate.records import (
     EnumerateLoop,
     Evidence,
     Fix,
+    FloatLiteral,
     FunctionalActivation,
     GuardBranch,
     IsinstanceTensor,
@@ -38,6 +39,7 @@ from tsannotate.rules import (
     empty_container,
     enumerate_loop,
     final_constant,
+    float_literal,
     functional_activation,
     held_object,
     is_tensor,
@@ -77,6 +79,7 @@ RULES: tuple[ModuleType, ...] = (
     dtype_method,  # TS016
     is_tensor,  # TS018
     functional_activation,  # TS019
+    float_literal,  # TS022
     # Evidence from compiled signatures (the model scripts but would fail when called).
     none_default,  # TS001
     # Display only, last: the refactor no annotation replaces.
@@ -114,7 +117,7 @@ def _annotation_of(fix: Fix) -> str:
     if isinstance(edit, NamedTupleClass):
         return ", ".join(t for _, t in edit.fields)
     if isinstance(edit, (WrapValue, EnumerateLoop, ConvertDtype, GuardBranch, IsinstanceTensor,
-                         FunctionalActivation, NoGradBlock)):
+                         FunctionalActivation, NoGradBlock, FloatLiteral)):
         return ""
     return edit.annotation.text if edit is not None else ""
 
@@ -149,6 +152,8 @@ def _slot(edit: Edit) -> tuple[str, ...]:
         return ("activation", edit.function)
     if isinstance(edit, NoGradBlock):
         return ("decorator", edit.function)  # one decorator change per function (with ignore/unused)
+    if isinstance(edit, FloatLiteral):
+        return ("float", edit.function, edit.callee, edit.keyword, edit.literal)
     raise TypeError(f"unknown edit {edit!r}")
 
 

@@ -106,6 +106,8 @@ def _argument_types(evidence: Evidence) -> Iterator[Fix]:
         if diag.kind is not DiagnosticKind.ARGUMENT_TYPE or not diag.symbol or len(diag.types) < 2:
             continue
         func = function_of(diag, source)
+        if func is not None and diag.function and func.name != diag.function.rsplit(".", 1)[-1]:
+            continue  # the callee is not this file's (`F.pad`): the function around the call is not it
         param = func.param(diag.symbol) if func else None
         if func is None or param is None or param.annotation is None:
             continue
