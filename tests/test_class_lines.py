@@ -7,6 +7,8 @@ import importlib.util
 import inspect
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -106,15 +108,24 @@ def _same_as_inspect(module: ModuleType) -> int:
     return len(classes)
 
 
-def test_tricky_shapes(tmp_path: Path) -> None:
-    path = tmp_path / "tricky_classes.py"
-    path.write_text(TRICKY)
-    spec = importlib.util.spec_from_file_location("tricky_classes", path)
+@contextmanager
+def _imported(path: Path, text: str) -> Iterator[ModuleType]:
+    """`text` written to `path` and imported under the file's stem (inspect finds a class's file
+    through its module), for the block only."""
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules["tricky_classes"] = module
+    sys.modules[path.stem] = module
     try:
         spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[path.stem]
+
+
+def test_tricky_shapes(tmp_path: Path) -> None:
+    with _imported(tmp_path / "tricky_classes.py", TRICKY) as module:
         local, in_local, also = module.factory()
         import asyncio
         in_async = asyncio.run(also())
@@ -127,8 +138,6 @@ def test_tricky_shapes(tmp_path: Path) -> None:
         assert class_lines._class_line(module.Decorated)[1] == TRICKY.splitlines().index("@deco")  # type: ignore[index]
         made = module.Lambda
         assert _answer(class_lines._class_line, made) == ("error", "TypeError") or class_lines._class_line(made) is None
-    finally:
-        del sys.modules["tricky_classes"]
 
 
 @pytest.mark.parametrize("name", [
@@ -287,17 +296,8 @@ def _blocks_as_inspect(module: ModuleType) -> int:
 
 
 def test_blocks_of_tricky_shapes(tmp_path: Path) -> None:
-    path = tmp_path / "tricky_blocks.py"
-    path.write_text(BLOCKS.replace("\\t", "\t"))
-    spec = importlib.util.spec_from_file_location("tricky_blocks", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["tricky_blocks"] = module
-    try:
-        spec.loader.exec_module(module)
+    with _imported(tmp_path / "tricky_blocks.py", BLOCKS.replace("\\t", "\t")) as module:
         answered = _blocks_as_inspect(module)
-        inner = module.Outer.method.__code__.co_consts  # the nested def's code: not a function object
-        assert inner
         assert class_lines._block(module.one_line) is None  # left to inspect
         for obj in (module.trailing_comments, module.deep_after_shallow, module.Outer.static,
                     module.Outer, module.with_tabs, module.last_in_file, module.decorated):
@@ -305,8 +305,6 @@ def test_blocks_of_tricky_shapes(tmp_path: Path) -> None:
         assert answered >= 10
         assert class_lines._block(module.trailing_comments)[0][-1].strip().startswith("# at the body")  # type: ignore[index]
         assert class_lines._block(module.deep_after_shallow)[0][-1].strip().startswith("# deeper")  # type: ignore[index]
-    finally:
-        del sys.modules["tricky_blocks"]
 
 
 @pytest.mark.parametrize("name", [  # typing and argparse are in the class test: their classes are slow to check
