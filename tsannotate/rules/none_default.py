@@ -7,19 +7,22 @@ undefined Tensor: the model scripts, then fails the moment it is called with Non
 has a default but a non-Optional type.
 A flag no probe input sets (`is_causal=None`) that the code uses as a bool (`is_causal is True`, or
 passed on to a bool parameter; see `_bool_params`) is `Optional[bool]`, not `Optional[Tensor]`.
+An explicit `mask: torch.Tensor = None` in compiled code is `Optional[torch.Tensor]` too: the
+annotation and the default disagree, and TorchScript keeps the annotation (see `_annotated_tensor`).
 Fix safety: safe — annotations do not change eager behaviour.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from tsannotate import tstypes
 from tsannotate.records import (AnnotateParam, Evidence, Fix, FunctionFacts, Location, Observation, ParamFacts, Role,
                                 Safety, Source, ValueKind)
 from tsannotate.rules._bool_params import bool_use
-from tsannotate.rules._common import (annotation, evidence_of, observed_params, observed_type, saw, usable,
-                                     without_none)
+from tsannotate.rules._common import (Reach, annotation, compiled_functions, evidence_of, observed_params,
+                                     observed_type, saw, usable, without_none)
 from tsannotate.tstypes import TSType
 
 CODE = "TS001"
@@ -29,6 +32,35 @@ _BOOL = TSType("bool")
 def fixes(evidence: Evidence) -> Iterator[Fix]:
     yield from _from_probe(evidence)
     yield from _from_signatures(evidence)
+    yield from _annotated_tensor(evidence)
+
+
+_TENSOR = re.compile(r"(?:[A-Za-z_]\w*\.)*Tensor")
+
+
+def _annotated_tensor(evidence: Evidence) -> Iterator[Fix]:
+    """`mask: torch.Tensor = None` (Hugging Face writes it everywhere) in code TorchScript compiles:
+    the annotation and the default disagree. TorchScript keeps the annotation and the None becomes
+    an undefined Tensor: `mask is not None` is then always true in the compiled code, and a call
+    leaving `mask` out runs that branch on it (or fails to save). `Optional[Tensor]` is the one type
+    that holds both; if the body then uses `mask` unguarded, the model stops compiling and the
+    loop backs the fix out."""
+    source = evidence.source
+    reach = Reach.of(evidence)
+    for func in compiled_functions(source):
+        if not reach.compiles(func.qualname):
+            continue
+        for param in func.params:
+            if param.star or param.default_kind is not ValueKind.NONE or param.annotation is None \
+                    or not _TENSOR.fullmatch(param.annotation.replace(" ", "")):
+                continue
+            ann = annotation(tstypes.optional(tstypes.TENSOR), source)
+            yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+                      f"`{param.name}: {param.annotation} = None`: TorchScript keeps the annotation, so the None "
+                      f"default is an undefined Tensor, for which `{param.name} is not None` holds; "
+                      f"Optional is the type that takes both the Tensor and the default",
+                      AnnotateParam(func.qualname, param.name, ann),
+                      evidence=Source.SOURCE, location=Location(source.path, func.first_line))
 
 
 def _from_probe(evidence: Evidence) -> Iterator[Fix]:
