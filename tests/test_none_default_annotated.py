@@ -77,3 +77,39 @@ def test_only_a_plain_tensor_annotation_with_a_none_default(param: str) -> None:
     text = MODEL.replace("attention_mask: torch.Tensor = None", param)
     fixes = rules.plan(Evidence(index_source("pool.py", text), ()))
     assert not [f for f in fixes if isinstance(f.edit, AnnotateParam) and f.edit.param == "attention_mask"]
+
+
+# TS005 (rules/param_type._annotated_none_default): `k: int = None` does not compile at all
+SCALED = dedent('''\
+    from typing import List
+
+    import torch
+    from torch import nn
+
+
+    class Scaled(nn.Module):
+        def forward(self, x, k: int = None, dims: List[int] = None):
+            if k is not None:
+                x = x * k
+            if dims is not None:
+                x = x.sum(dims)
+            return x
+
+
+    def probe():
+        return Scaled(), [(torch.ones(2, 3),), (torch.ones(2, 3), 3, [1])]
+''')
+
+
+def test_an_annotated_non_tensor_with_a_none_default_becomes_optional(worker: Worker, tmp_path: Path) -> None:
+    path = tmp_path / "scaled.py"
+    path.write_text(SCALED)
+    outcome = Loop(str(path), worker, Options(max_passes=10)).run(SCALED)
+    assert outcome.scripts, outcome.remaining
+    assert "k: Optional[int] = None, dims: Optional[List[int]] = None" in outcome.final
+    assert any("(it is annotated int)" in f.reason for p in outcome.passes for f in p.fixes)
+    path.write_text(outcome.final)
+    verified = worker.verify(VerifyRequest(str(path), outcome.final, original=SCALED))
+    assert verified.load_error is None and verified.ok, verified.failures
+    again = Loop(str(path), worker, Options(max_passes=10)).run(outcome.final)
+    assert again.scripts and not again.changed and again.passes == ()

@@ -159,8 +159,10 @@ def _cast_attr(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnosti
 
 def _default(d: Diagnostic, m: re.Match[str], f: jt.Frame | None) -> Diagnostic:
     fn = re.match(r"def (\w+)\(", f.first_source) if f else None  # module level only
-    msg = (f'Expected a default value of type {jt.clean_type(m.group("type"))} on parameter '
-           f'"{m.group("name")}" (it is not annotated, so it is assumed to be a Tensor)')
+    wanted = jt.clean_type(m.group("type"))
+    msg = (f'Expected a default value of type {wanted} on parameter "{m.group("name")}"'
+           + (" (it is not annotated, so it is assumed to be a Tensor)" if wanted == "Tensor" else
+              f" (it is annotated {wanted})"))
     function = d.function or (fn.group(1) if fn else None)
     if fn and d.function and d.function.rsplit(".", 1)[-1] != fn.group(1):
         function = fn.group(1)  # the chain names the method calling the helper whose `def` is shown

@@ -3,7 +3,7 @@
 What it does: `def forward(self, x, n)` with `range(n)`, or a probe that passes an int,
 → `n: int`; `helper(a, b)` called
 with floats → `a: float, b: float`; `b=2` → `b: int = 2`; a parameter defaulting to None
-gets `Optional[T]`.
+gets `Optional[T]`; so does an annotated `k: int = None`, whose default TorchScript rejects.
 Why: TorchScript assumes every unannotated parameter is a Tensor ("Tensor (inferred)").
 Fix safety: safe — annotations do not change eager behaviour.
 """
@@ -57,6 +57,7 @@ _DEFAULT_TYPES = {ValueKind.INT: "int", ValueKind.FLOAT: "float", ValueKind.BOOL
 
 def fixes(evidence: Evidence) -> Iterator[Fix]:
     yield from _from_compiler(evidence)
+    yield from _annotated_none_default(evidence)
     yield from _from_conditional(evidence)
     yield from _from_unpacking(evidence)
     yield from _from_op_keyword(evidence)
@@ -92,6 +93,28 @@ def _from_literal_default(evidence: Evidence) -> Iterator[Fix]:
                       f"{func.qualname}, which the model's compiled code reaches",
                       AnnotateParam(func.qualname, param.name, ann), evidence=Source.SOURCE,
                       location=Location(source.path, func.first_line))
+
+
+def _annotated_none_default(evidence: Evidence) -> Iterator[Fix]:
+    """`k: int = None`: TorchScript rejects the default ("Expected a default value of type int");
+    `Optional[int]` is the type that holds both the annotation's values and the default."""
+    source = evidence.source
+    for diag in evidence.diagnostics:
+        if diag.kind is not DiagnosticKind.DEFAULT_TYPE or not diag.symbol:
+            continue
+        func = function_of(diag, source)
+        param = func.param(diag.symbol) if func else None
+        if func is None or param is None or param.annotation is None or param.default_kind is not ValueKind.NONE:
+            continue
+        written = tstypes.try_parse(param.annotation)
+        if written is None or written.is_optional or written.is_none:
+            continue
+        ann = annotation(tstypes.optional(written), source)
+        yield Fix(CODE, f"annotate parameter `{param.name}` of {func.qualname} as {ann.text}",
+                  f"{cite(diag)}: `{param.name}: {param.annotation} = None` — the default is None, which "
+                  f"{param.annotation} does not hold; Optional[{param.annotation}] holds both",
+                  AnnotateParam(func.qualname, param.name, ann), evidence=Source.COMPILER,
+                  location=place(diag, func, source))
 
 
 def _argument_types(evidence: Evidence) -> Iterator[Fix]:
