@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 
 from tsannotate import rules
-from tsannotate.loop import Loop, Options
-from tsannotate.records import Evidence, FloatLiteral, ScriptRequest, VerifyRequest
+from tsannotate.records import Evidence, FloatLiteral, ScriptRequest
 from tsannotate.source import index_source
 from tsannotate.worker import Worker
 
-from compiled_plan import plan_from_compiler
+from compiled_plan import fixed_and_verified, plan_from_compiler
 
 MODEL = textwrap.dedent('''\
     import torch
@@ -68,18 +67,10 @@ def test_every_such_call_of_compiled_code_in_one_pass(worker: Worker, tmp_path: 
 
 
 def test_the_fixed_model_scripts_verifies_and_is_left_alone_after(worker: Worker, tmp_path: Path) -> None:
-    path = tmp_path / "up.py"
-    path.write_text(MODEL)
-    outcome = Loop(str(path), worker, Options(max_passes=10)).run(MODEL)
-    assert outcome.scripts, outcome.remaining
+    outcome = fixed_and_verified(worker, tmp_path / "up.py", MODEL)
     assert [len(p.fixes) for p in outcome.passes] == [2, 1]  # pad's two calls, then interpolate's
     assert outcome.final.count("value=0.0") == 2 and "scale_factor=2.0" in outcome.final
     assert "F.pad(x, (1, 1), value=0)" in outcome.final  # not compiled: left as it was
-    path.write_text(outcome.final)
-    verified = worker.verify(VerifyRequest(str(path), outcome.final, original=MODEL))
-    assert verified.load_error is None and verified.checks and all(c.ok for c in verified.checks), verified.failures
-    again = Loop(str(path), worker, Options(max_passes=10)).run(outcome.final)
-    assert again.scripts and not again.changed and again.passes == ()
 
 
 @pytest.mark.parametrize(("old", "new", "said"), [

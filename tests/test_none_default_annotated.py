@@ -12,10 +12,11 @@ from textwrap import dedent
 import pytest
 
 from tsannotate import rules
-from tsannotate.loop import Loop, Options
 from tsannotate.records import AnnotateParam, Evidence, VerifyRequest
 from tsannotate.source import index_source
 from tsannotate.worker import Worker
+
+from compiled_plan import fixed_and_verified
 
 MODEL = dedent('''\
     import torch
@@ -50,17 +51,9 @@ def worker() -> Iterator[Worker]:
 
 
 def test_the_annotation_becomes_optional_and_the_model_verifies(worker: Worker, tmp_path: Path) -> None:
-    path = tmp_path / "pool.py"
-    path.write_text(MODEL)
-    outcome = Loop(str(path), worker, Options(max_passes=10)).run(MODEL)
-    assert outcome.scripts, outcome.remaining
+    outcome = fixed_and_verified(worker, tmp_path / "pool.py", MODEL)
     assert "attention_mask: Optional[torch.Tensor] = None" in outcome.final
     assert "def export(self, x: torch.Tensor = None)" in outcome.final
-    path.write_text(outcome.final)
-    verified = worker.verify(VerifyRequest(str(path), outcome.final, original=MODEL))
-    assert verified.load_error is None and verified.ok, verified.failures
-    again = Loop(str(path), worker, Options(max_passes=10)).run(outcome.final)
-    assert again.scripts and not again.changed and again.passes == ()
 
 
 def test_unfixed_the_model_does_not_verify(worker: Worker, tmp_path: Path) -> None:
@@ -102,14 +95,6 @@ SCALED = dedent('''\
 
 
 def test_an_annotated_non_tensor_with_a_none_default_becomes_optional(worker: Worker, tmp_path: Path) -> None:
-    path = tmp_path / "scaled.py"
-    path.write_text(SCALED)
-    outcome = Loop(str(path), worker, Options(max_passes=10)).run(SCALED)
-    assert outcome.scripts, outcome.remaining
+    outcome = fixed_and_verified(worker, tmp_path / "scaled.py", SCALED)
     assert "k: Optional[int] = None, dims: Optional[List[int]] = None" in outcome.final
     assert any("(it is annotated int)" in f.reason for p in outcome.passes for f in p.fixes)
-    path.write_text(outcome.final)
-    verified = worker.verify(VerifyRequest(str(path), outcome.final, original=SCALED))
-    assert verified.load_error is None and verified.ok, verified.failures
-    again = Loop(str(path), worker, Options(max_passes=10)).run(outcome.final)
-    assert again.scripts and not again.changed and again.passes == ()
